@@ -1,0 +1,134 @@
+/**
+ * Configuration from environment variables, validated once at start and frozen.
+ * A bad value throws ConfigError naming the variable; the entry point prints it and exits.
+ */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface AppConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Public base URL of this service; JWT `aud` is checked against endpoints under it. */
+  readonly publicBaseUrl: string;
+  /** Path of the trusted CDS clients JSON file (undefined only with the sandbox, which writes its own). */
+  readonly trustedClientsFile: string | undefined;
+  /** Explicit opt-out of CDS client authentication (development only; warned at start). */
+  readonly authDisabled: boolean;
+  readonly sandbox: boolean;
+  readonly sandboxFhirPort: number;
+  /** Folder of fixture Bundles loaded into the sandbox FHIR server. */
+  readonly fixturesDir: string;
+  readonly logLevel: LogLevel;
+  /** Allowed CORS origins; `*` means any (CDS Hooks browser clients need CORS, spec 2.0 §CORS). */
+  readonly corsOrigins: readonly string[] | '*';
+  readonly bodyLimitBytes: number;
+  /** Timeout for one FHIR HTTP call. */
+  readonly fhirTimeoutMs: number;
+  /** Deadline for all prefetch fallback fetches of one request. */
+  readonly prefetchDeadlineMs: number;
+  /** Maximum search pages followed for one prefetch key. */
+  readonly fhirMaxPages: number;
+  /** Allow `http://` FHIR servers (sandbox only unless set). */
+  readonly allowHttpFhir: boolean;
+  /** Clock skew tolerated on exp/iat/nbf. */
+  readonly jwtClockSkewSeconds: number;
+  /** Tokens whose exp is further than this in the future are refused (spec: short-lived JWTs). */
+  readonly jwtMaxLifetimeSeconds: number;
+  readonly jwksTimeoutMs: number;
+  readonly jwksCacheSeconds: number;
+  /** Shutdown grace period after SIGTERM. */
+  readonly shutdownGraceMs: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const v = env[name];
+  if (v === undefined || v.trim() === '') {
+    if (fallback === undefined) throw new ConfigError(name, 'is required');
+    return fallback;
+  }
+  return v.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+const TRUE = new Set(['1', 'true', 'on', 'yes']);
+const FALSE = new Set(['0', 'false', 'off', 'no']);
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const v = raw.trim().toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw new ConfigError(name, `must be on/off (true/false), got "${raw}"`);
+}
+
+function httpUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL, got "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
+  if (url.search || url.hash) throw new ConfigError(name, 'must not have a query or fragment');
+  return url.toString().replace(/\/+$/, '');
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const sandbox = bool(env, 'SANDBOX', false);
+  const logLevel = str(env, 'LOG_LEVEL', 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const authDisabled = bool(env, 'AUTH_DISABLED', false);
+  const trustedClientsFile = env.TRUSTED_CLIENTS?.trim() || undefined;
+  if (!trustedClientsFile && !authDisabled && !sandbox) {
+    throw new ConfigError('TRUSTED_CLIENTS', 'is required (path of the trusted CDS clients JSON file) unless SANDBOX=on or AUTH_DISABLED=true');
+  }
+  const cors = str(env, 'CORS_ORIGINS', '*');
+  const corsOrigins =
+    cors === '*' ? '*' : Object.freeze(cors.split(',').map((o, i) => httpUrl(`CORS_ORIGINS[${i}]`, o.trim())));
+  const config: AppConfig = {
+    port,
+    host: str(env, 'HOST', '0.0.0.0'),
+    publicBaseUrl: httpUrl('PUBLIC_BASE_URL', str(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`)),
+    trustedClientsFile,
+    authDisabled,
+    sandbox,
+    sandboxFhirPort: int(env, 'SANDBOX_FHIR_PORT', 8080, 0, 65535),
+    fixturesDir: str(env, 'FIXTURES_DIR', 'fhir-fixtures'),
+    logLevel,
+    corsOrigins,
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    fhirTimeoutMs: int(env, 'FHIR_TIMEOUT_MS', 3000, 100, 60000),
+    prefetchDeadlineMs: int(env, 'PREFETCH_DEADLINE_MS', 5000, 100, 120000),
+    fhirMaxPages: int(env, 'FHIR_MAX_PAGES', 20, 1, 1000),
+    allowHttpFhir: bool(env, 'ALLOW_HTTP_FHIR', sandbox),
+    jwtClockSkewSeconds: int(env, 'JWT_CLOCK_SKEW_SECONDS', 60, 0, 600),
+    jwtMaxLifetimeSeconds: int(env, 'JWT_MAX_LIFETIME_SECONDS', 3600, 60, 86400),
+    jwksTimeoutMs: int(env, 'JWKS_TIMEOUT_MS', 3000, 100, 60000),
+    jwksCacheSeconds: int(env, 'JWKS_CACHE_SECONDS', 600, 0, 86400),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 120000),
+  };
+  return Object.freeze(config);
+}
