@@ -1,0 +1,29 @@
+import type { JSONWebKeySet } from 'jose';
+
+/** One entry of the TRUSTED_CLIENTS file: a CDS client (EHR) we accept calls from. */
+export interface TrustedClient {
+  readonly iss: string;
+  /** Out-of-band JWK Set URL (spec 2.0 §Trusting CDS Clients: used when the JWT has no jku). */
+  readonly jwks_url?: string;
+  /** Inline JWK Set, alternative to jwks_url. */
+  readonly jwks?: JSONWebKeySet;
+  /** JWK Set URLs this client may name in the JWT `jku` header. */
+  readonly jku?: readonly string[];
+  /** Tenant claim this entry is for; a token's `tenant` must then match it. */
+  readonly tenant?: string;
+  /** FHIR base URLs this client may send as `fhirServer`. */
+  readonly fhir_servers: readonly string[];
+  /** Extra accepted `aud` values besides the endpoint URL under PUBLIC_BASE_URL. */
+  readonly audiences?: readonly string[];
+  /** Scopes granted to this client (e.g. analytics access). */
+  readonly scopes?: readonly string[];
+}
+
+/** The authenticated caller of one request. */
+export interface ClientIdentity {
+  readonly iss: string;
+  readonly tenant?: string;
+  readonly sub?: string;
+  readonly client: TrustedClient;
+  readonly scopes: readonly string[];
+}
