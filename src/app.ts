@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import cors from 'cors';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
+import { requireClientJwt } from './auth/middleware.js';
+import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
+import type { TrustedClient } from './auth/types.js';
+import { MemoryFeedbackStore, type FeedbackStore } from './cds/feedback-store.js';
+import type { ServiceRegistry } from './cds/registry.js';
+import { cdsRoutes } from './cds/routes.js';
+import { createValidators } from './cds/validation.js';
+import type { AppConfig } from './config/config.js';
+import { errorHandler, notFoundHandler } from './errors/handler.js';
+import { healthRoutes, type HealthState, type ReadinessCheck } from './health/routes.js';
+import { requestLogger } from './logging/request-logger.js';
+import { Metrics } from './metrics/metrics.js';
+
+/** Files shipped beside the code, found relative to this module (src/ or dist/src/). */
+export const PROJECT_ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
+export const OPENAPI_PATH = `${PROJECT_ROOT}openapi/openapi.json`;
+
+export interface AppDeps {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly registry: ServiceRegistry;
+  readonly trustedClients: readonly TrustedClient[];
+  /** FHIR servers allowed when auth is off (no client allowlist to consult). */
+  readonly defaultFhirServers?: readonly string[];
+  readonly feedbackStore?: FeedbackStore;
+  readonly replayCache?: ReplayCache;
+  readonly metrics?: Metrics;
+  readonly readinessChecks?: readonly ReadinessCheck[];
+  readonly healthState?: HealthState;
+}
+
+export interface App {
+  readonly app: Express;
+  readonly metrics: Metrics;
+  readonly feedbackStore: FeedbackStore;
+  readonly healthState: HealthState;
+  readonly verifier: JwtVerifier;
+}
+
+/** Builds the HTTP application; only the entry file listens. */
+export function createApp(deps: AppDeps): App {
+  const { config, logger, registry } = deps;
+  const metrics = deps.metrics ?? new Metrics();
+  const feedbackStore = deps.feedbackStore ?? new MemoryFeedbackStore();
+  const healthState = deps.healthState ?? { shuttingDown: false };
+  const validators = createValidators(OPENAPI_PATH);
+  const openapi = readFileSync(OPENAPI_PATH, 'utf8');
+  const verifier = createJwtVerifier({
+    clients: deps.trustedClients,
+    replayCache: deps.replayCache ?? new MemoryReplayCache(),
+    clockSkewSeconds: config.jwtClockSkewSeconds,
+    maxLifetimeSeconds: config.jwtMaxLifetimeSeconds,
+    jwksTimeoutMs: config.jwksTimeoutMs,
+    jwksCacheSeconds: config.jwksCacheSeconds,
+  });
+  const authenticate: RequestHandler = config.authDisabled
+    ? (_req, _res, next) => next()
+    : requireClientJwt(verifier, config.publicBaseUrl);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(requestLogger(logger));
+  app.use(helmet());
+  // Spec 2.0 §CORS: browser-based CDS clients need it; Authorization and Content-Type allowed.
+  app.use(
+    cors({
+      origin: config.corsOrigins === '*' ? '*' : [...config.corsOrigins],
+      methods: ['GET', 'POST', 'OPTIONS'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id'],
+      maxAge: 600,
+    }),
+  );
+  app.use((req, res, next) => {
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+    });
+    next();
+  });
+  app.use(express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'], strict: true }));
+
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openapi);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  const checks: ReadinessCheck[] = [
+    { name: 'services', check: async () => ({ status: 'ok', detail: `${registry.list().length} registered` }) },
+    ...(deps.readinessChecks ?? []),
+  ];
+  app.use(healthRoutes(checks, healthState));
+  app.use(
+    cdsRoutes({
+      config,
+      registry,
+      validators,
+      feedbackStore,
+      metrics,
+      logger,
+      defaultFhirServers: deps.defaultFhirServers ?? [],
+      authenticate,
+    }),
+  );
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return { app, metrics, feedbackStore, healthState, verifier };
+}

@@ -1,0 +1,152 @@
+import type { Bundle, FhirResource } from 'fhir/r4.js';
+import { FhirAccessError, type FhirAccess } from '../fhir/fhir-access.js';
+import type { CdsHookRequest, PrefetchResult } from './types.js';
+
+/**
+ * Prefetch tokens, spec 2.0 §Prefetch tokens: delimited by {{ and }}, holding either
+ * `context.<field>` (root-level primitive context fields only) or one of four user identifiers.
+ * https://cds-hooks.hl7.org/2.0/#prefetch-tokens
+ */
+const TOKEN = /\{\{\s*([^{}]*?)\s*\}\}/g;
+const USER_TOKENS: Readonly<Record<string, string>> = {
+  userPractitionerId: 'Practitioner',
+  userPractitionerRoleId: 'PractitionerRole',
+  userPatientId: 'Patient',
+  userRelatedPersonId: 'RelatedPerson',
+};
+const CONTEXT_TOKEN = /^context\.([A-Za-z][A-Za-z0-9_]*)$/;
+
+/** Checks a template at registration; throws naming the bad token. */
+export function validateTemplate(template: string): void {
+  const withoutTokens = template.replace(TOKEN, '');
+  if (withoutTokens.includes('{{') || withoutTokens.includes('}}')) throw new Error(`unbalanced token braces in "${template}"`);
+  for (const m of template.matchAll(TOKEN)) {
+    const name = m[1] ?? '';
+    if (!CONTEXT_TOKEN.test(name) && !(name in USER_TOKENS)) throw new Error(`unsupported prefetch token "{{${name}}}"`);
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(template) || template.startsWith('/')) throw new Error(`prefetch template must be a relative FHIR query: "${template}"`);
+}
+
+/**
+ * Spec 2.0 §Prefetch query restrictions (RECOMMENDED, requirement 58): reads by id, and type
+ * searches using reference, token (equality or `:in`) and date (eq/lt/gt/ge/le) parameters,
+ * `_count` and `_sort`. Our own services keep to it so every CDS client can prefetch for them.
+ */
+export function checkQuerySubset(template: string): void {
+  const [path, query] = template.split('?', 2) as [string, string | undefined];
+  const segments = path.split('/');
+  if (!/^[A-Z][A-Za-z]+$/.test(segments[0] ?? '') || segments.length > 2) throw new Error(`"${template}": only Type/{id} reads and Type?query searches`);
+  if (segments.length === 2 && query !== undefined) throw new Error(`"${template}": a read takes no query`);
+  if (query === undefined) return;
+  for (const pair of query.split('&')) {
+    const [rawName = '', value = ''] = pair.split('=', 2);
+    const [name, modifier, ...more] = rawName.split(':');
+    if (more.length > 0 || (modifier !== undefined && modifier !== 'in')) throw new Error(`"${template}": modifier "${modifier ?? ''}" is outside the recommended subset (only :in)`);
+    if (name!.startsWith('_') && !['_count', '_sort', '_id'].includes(name!)) throw new Error(`"${template}": ${name} is outside the recommended subset`);
+    if (name!.includes('.')) throw new Error(`"${template}": chained parameters are outside the recommended subset`);
+    if (/^(ne|sa|eb|ap)\d/.test(value)) throw new Error(`"${template}": date prefix "${value.slice(0, 2)}" is outside the recommended subset`);
+  }
+}
+
+export type RenderResult = { readonly ok: true; readonly url: string } | { readonly ok: false; readonly reason: string };
+
+/** Fills a template from the request context; values are URL-encoded so they cannot add query parameters. */
+export function renderTemplate(template: string, context: Readonly<Record<string, unknown>>): RenderResult {
+  let missing: string | undefined;
+  const url = template.replace(TOKEN, (_all, rawName: string) => {
+    const value = tokenValue(rawName, context);
+    if (value === undefined) {
+      missing ??= rawName;
+      return '';
+    }
+    return encodeURIComponent(value);
+  });
+  return missing === undefined ? { ok: true, url } : { ok: false, reason: `no value for prefetch token {{${missing}}}` };
+}
+
+function tokenValue(name: string, context: Readonly<Record<string, unknown>>): string | undefined {
+  const ctx = CONTEXT_TOKEN.exec(name);
+  if (ctx) {
+    const v = Object.hasOwn(context, ctx[1]!) ? context[ctx[1]!] : undefined;
+    // Only primitive root-level fields are eligible (spec 2.0 requirement 57).
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  }
+  const type = USER_TOKENS[name];
+  const userId = context['userId'];
+  if (!type || typeof userId !== 'string') return undefined;
+  const [refType, id, ...rest] = userId.split('/');
+  return refType === type && id && rest.length === 0 ? id : undefined;
+}
+
+const isResource = (v: unknown): v is FhirResource =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { resourceType?: unknown }).resourceType === 'string';
+
+const hasNextLink = (r: FhirResource): r is Bundle => r.resourceType === 'Bundle' && !!r.link?.some((l) => l.relation === 'next');
+
+type Slot =
+  | { kind: 'supplied'; value: FhirResource | null }
+  | { kind: 'complete'; bundle: Bundle }
+  | { kind: 'fetch'; url: string }
+  | { kind: 'unavailable'; reason: string };
+
+/**
+ * Resolves every prefetch key a service declared (spec 2.0 §Prefetch template):
+ * a present value is used (null = no data exists); a missing key or an OperationOutcome in the
+ * slot counts as not supplied and is fetched from fhirServer with the request's token. All
+ * fetches run concurrently under the caller's deadline signal.
+ */
+export async function resolvePrefetch(
+  templates: Readonly<Record<string, string>>,
+  request: CdsHookRequest,
+  fhir: FhirAccess | undefined,
+): Promise<PrefetchResult> {
+  const slots = Object.entries(templates).map(([key, template]): [string, Slot] => {
+    const given = request.prefetch && Object.hasOwn(request.prefetch, key) ? request.prefetch[key] : undefined;
+    if (given === null) return [key, { kind: 'supplied', value: null }];
+    if (isResource(given) && given.resourceType !== 'OperationOutcome') {
+      // A paginated prefetch Bundle is completed from the FHIR server when we may reach it.
+      if (hasNextLink(given) && fhir) return [key, { kind: 'complete', bundle: given }];
+      return [key, { kind: 'supplied', value: given }];
+    }
+    if (!fhir) return [key, { kind: 'unavailable', reason: 'not prefetched and no FHIR server access in the request' }];
+    const rendered = renderTemplate(template, request.context);
+    return [key, rendered.ok ? { kind: 'fetch', url: rendered.url } : { kind: 'unavailable', reason: rendered.reason }];
+  });
+
+  const data: Record<string, FhirResource | null> = {};
+  const supplied: string[] = [];
+  const fetched: string[] = [];
+  const truncated: string[] = [];
+  const unavailable: Record<string, string> = {};
+
+  await Promise.all(
+    slots.map(async ([key, slot]) => {
+      switch (slot.kind) {
+        case 'supplied':
+          data[key] = slot.value;
+          supplied.push(key);
+          return;
+        case 'unavailable':
+          unavailable[key] = slot.reason;
+          return;
+        case 'complete':
+        case 'fetch':
+          try {
+            const value = slot.kind === 'fetch' ? await fhir!.get(slot.url) : await fhir!.completeBundle(slot.bundle);
+            data[key] = value;
+            (slot.kind === 'fetch' ? fetched : supplied).push(key);
+            if (hasNextLink(value)) truncated.push(key);
+          } catch (err) {
+            if (err instanceof FhirAccessError && err.failure === 'not-found' && slot.kind === 'fetch' && !slot.url.includes('?')) {
+              data[key] = null; // a read that finds nothing: the data does not exist
+              fetched.push(key);
+            } else {
+              unavailable[key] = err instanceof FhirAccessError ? `FHIR server: ${err.failure}` : 'FHIR server: error';
+            }
+          }
+      }
+    }),
+  );
+  const order = (keys: string[]): string[] => Object.keys(templates).filter((k) => keys.includes(k));
+  return { data, supplied: order(supplied), fetched: order(fetched), unavailable, truncated: order(truncated) };
+}

@@ -1,0 +1,162 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/config.js';
+import { HttpError } from '../errors/http-error.js';
+import { checkFhirServer } from '../fhir/allowlist.js';
+import { createFhirAccess, FhirAccessError, type FhirAccess } from '../fhir/fhir-access.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { guardJsonBody } from './body-guard.js';
+import type { FeedbackStore } from './feedback-store.js';
+import { cleanServiceResponse, pruneEmpty } from './json.js';
+import { resolvePrefetch } from './prefetch.js';
+import { ServiceRegistry } from './registry.js';
+import type { CdsHookRequest, CdsServiceDefinition, CdsServiceResponse, FeedbackItem } from './types.js';
+import type { Validation, Validators } from './validation.js';
+
+export interface CdsRoutesDeps {
+  readonly config: AppConfig;
+  readonly registry: ServiceRegistry;
+  readonly validators: Validators;
+  readonly feedbackStore: FeedbackStore;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** FHIR servers allowed when no authenticated client is known (auth off). */
+  readonly defaultFhirServers: readonly string[];
+  /** Guards every route (the CDS client JWT check), or passes when auth is off. */
+  readonly authenticate: RequestHandler;
+}
+
+const MAX_JSON_DEPTH = 64;
+
+function sendJson(res: import('express').Response, status: number, body: unknown): void {
+  res.status(status).type('application/json').send(JSON.stringify(body));
+}
+
+function invalid(v: Validation): asserts v is { ok: true } {
+  if (!v.ok) throw new HttpError('INVALID_REQUEST', v.issues);
+}
+
+function requireJson(req: Request): void {
+  if (!req.is(['application/json', 'application/*+json'])) throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
+}
+
+function findService(registry: ServiceRegistry, id: string): CdsServiceDefinition {
+  const service = registry.get(id);
+  if (!service) throw new HttpError('SERVICE_NOT_FOUND', [{ diagnostics: `no CDS service with id "${id}"` }]);
+  return service;
+}
+
+export function cdsRoutes(deps: CdsRoutesDeps): Router {
+  const { config, registry, validators, feedbackStore, metrics } = deps;
+  const router = Router();
+
+  // Spec 2.0 §Discovery: {baseUrl}/cds-services, always available over GET.
+  router.get('/cds-services', deps.authenticate, (_req, res) => {
+    sendJson(res, 200, pruneEmpty({ services: registry.discovery() }) ?? { services: [] });
+  });
+
+  router.post('/cds-services/:id', deps.authenticate, async (req, res) => {
+    const service = findService(registry, req.params['id'] as string);
+    res.locals['serviceId'] = service.id;
+    requireJson(req);
+    const body = req.body as unknown;
+    guardJsonBody(body, MAX_JSON_DEPTH);
+    invalid(validators.request(body));
+    const request = body as CdsHookRequest;
+    res.locals['hookInstance'] = request.hookInstance;
+    if (!service.hooks.includes(request.hook)) {
+      throw new HttpError('HOOK_MISMATCH', [{ diagnostics: `hook must be ${service.hooks.join(' or ')} for service "${service.id}"`, expression: 'hook' }]);
+    }
+    invalid(validators.context(request.hook, request.context));
+
+    const started = process.hrtime.bigint();
+    const observe = (status: number): void => {
+      metrics.cdsRequests.inc({ service: service.id, hook: request.hook, status: String(status) });
+      metrics.cdsLatency.observe({ service: service.id, hook: request.hook }, Number(process.hrtime.bigint() - started) / 1e9);
+    };
+
+    const deadline = AbortSignal.timeout(config.prefetchDeadlineMs);
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const signal = AbortSignal.any([deadline, abort.signal]);
+
+    let fhir: FhirAccess | undefined;
+    if (request.fhirServer) {
+      const allowed = req.client?.client.fhir_servers ?? deps.defaultFhirServers;
+      const baseUrl = checkFhirServer(request.fhirServer, allowed, config.allowHttpFhir);
+      // The token is used for this request's FHIR server only and is never stored or logged.
+      if (request.fhirAuthorization) {
+        fhir = createFhirAccess({
+          baseUrl,
+          accessToken: request.fhirAuthorization.access_token,
+          timeoutMs: config.fhirTimeoutMs,
+          maxPages: config.fhirMaxPages,
+          signal,
+        });
+      }
+    }
+
+    try {
+      const prefetch = await resolvePrefetch(service.prefetch ?? {}, request, fhir);
+      metrics.prefetchKeys.inc({ service: service.id, source: 'supplied' }, prefetch.supplied.length);
+      metrics.prefetchKeys.inc({ service: service.id, source: 'fetched' }, prefetch.fetched.length);
+      metrics.prefetchKeys.inc({ service: service.id, source: 'unavailable' }, Object.keys(prefetch.unavailable).length);
+      res.locals['prefetch'] = { supplied: prefetch.supplied, fetched: prefetch.fetched };
+
+      const missing = ServiceRegistry.requiredKeys(service).filter((k) => Object.hasOwn(prefetch.unavailable, k));
+      if (missing.length > 0) {
+        // Spec 2.0 §Prefetch template: cannot reach the FHIR server and data not prefetched -> 412.
+        throw new HttpError(
+          'PRECONDITION_FAILED',
+          missing.map((k) => ({ diagnostics: `prefetch "${k}" could not be obtained: ${prefetch.unavailable[k]}`, expression: `prefetch.${k}` })),
+        );
+      }
+
+      const output = await service.handler({
+        request,
+        prefetch,
+        ...(fhir ? { fhir } : {}),
+        ...(req.client ? { client: req.client } : {}),
+        log: req.log.child({ serviceId: service.id, hookInstance: request.hookInstance }),
+        signal,
+        now: new Date(),
+      });
+      const response = cleanServiceResponse(output as CdsServiceResponse);
+      const check = validators.response(response);
+      if (!check.ok) {
+        // A service that breaks the spec must not reach a clinician's screen.
+        req.log.error({ serviceId: service.id, problems: check.issues.map((i) => i.diagnostics) }, 'service produced an invalid response');
+        throw new HttpError('INTERNAL');
+      }
+      await feedbackStore.recordIssuedCards(service.id, request.hookInstance, response.cards);
+      for (const c of response.cards) metrics.cardsIssued.inc({ service: service.id, indicator: c.indicator });
+      observe(200);
+      sendJson(res, 200, response);
+    } catch (err) {
+      const mapped =
+        err instanceof FhirAccessError
+          ? new HttpError('PRECONDITION_FAILED', [{ diagnostics: `data needed from the FHIR server could not be obtained: ${err.failure}` }])
+          : err;
+      observe(mapped instanceof HttpError ? mapped.status : 500);
+      throw mapped;
+    }
+  });
+
+  // Spec 2.0 §Feedback.
+  router.post('/cds-services/:id/feedback', deps.authenticate, async (req, res) => {
+    const service = findService(registry, req.params['id'] as string);
+    res.locals['serviceId'] = service.id;
+    requireJson(req);
+    guardJsonBody(req.body, MAX_JSON_DEPTH);
+    invalid(validators.feedback(req.body));
+    const items = (req.body as { feedback: FeedbackItem[] }).feedback;
+    const statuses = await feedbackStore.recordFeedback(service.id, items);
+    sendJson(res, 200, { feedback: items.map((item, i) => ({ card: item.card, status: statuses[i] })) });
+  });
+
+  router.all(['/cds-services', '/cds-services/:id', '/cds-services/:id/feedback'], (_req, _res, next) => {
+    next(new HttpError('METHOD_NOT_ALLOWED'));
+  });
+
+  return router;
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('configuration', () => {
+  it('has documented defaults and is frozen', () => {
+    const c = loadConfig({ TRUSTED_CLIENTS: '/x.json' });
+    expect(c.port).toBe(3000);
+    expect(c.sandbox).toBe(false);
+    expect(c.sandboxFhirPort).toBe(8080);
+    expect(c.publicBaseUrl).toBe('http://localhost:3000');
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['SANDBOX', 'maybe'],
+    ['LOG_LEVEL', 'loud'],
+    ['PUBLIC_BASE_URL', 'not a url'],
+    ['PUBLIC_BASE_URL', 'ftp://x'],
+    ['SANDBOX_FHIR_PORT', '-1'],
+    ['CORS_ORIGINS', 'https://ok.example,nope'],
+  ])('a bad %s (%s) stops the start with a message naming the variable', (name, value) => {
+    let err: unknown;
+    try {
+      loadConfig({ TRUSTED_CLIENTS: '/x.json', [name]: value });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message.startsWith(name)).toBe(true);
+  });
+
+  it('requires TRUSTED_CLIENTS unless the sandbox or an explicit auth opt-out is set', () => {
+    expect(() => loadConfig({})).toThrow(/TRUSTED_CLIENTS/);
+    expect(loadConfig({ SANDBOX: 'on' }).sandbox).toBe(true);
+    expect(loadConfig({ AUTH_DISABLED: 'true' }).authDisabled).toBe(true);
+  });
+
+  it('allows http FHIR servers only with the sandbox or ALLOW_HTTP_FHIR', () => {
+    expect(loadConfig({ TRUSTED_CLIENTS: '/x' }).allowHttpFhir).toBe(false);
+    expect(loadConfig({ SANDBOX: 'on' }).allowHttpFhir).toBe(true);
+    expect(loadConfig({ TRUSTED_CLIENTS: '/x', ALLOW_HTTP_FHIR: 'true' }).allowHttpFhir).toBe(true);
+  });
+});
