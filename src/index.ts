@@ -1,0 +1,112 @@
+import type { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { createApp, PROJECT_ROOT } from './app.js';
+import { loadTrustedClients } from './auth/trusted-clients.js';
+import type { TrustedClient } from './auth/types.js';
+import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
+import type { ReadinessCheck } from './health/routes.js';
+import { createLogger } from './logging/logger.js';
+import { ensureSandboxClientKey, sandboxTrustedClient } from './sandbox/sandbox-client.js';
+import { buildRegistry } from './services/index.js';
+
+/** Entry point: the only place that listens. */
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`precision-cds: configuration error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  if (config.authDisabled) logger.warn('AUTH_DISABLED=true: CDS client authentication is OFF. Never run like this with real patient data.');
+
+  let trustedClients: TrustedClient[] = [];
+  try {
+    if (config.trustedClientsFile) trustedClients = [...loadTrustedClients(config.trustedClientsFile)];
+  } catch (err) {
+    process.stderr.write(`precision-cds: configuration error: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+
+  const closers: (() => Promise<void>)[] = [];
+  const readinessChecks: ReadinessCheck[] = [];
+  const defaultFhirServers: string[] = [];
+
+  if (config.sandbox) {
+    // Loaded only when needed: production (SANDBOX=off) never pays for the FHIR engine.
+    const { startSandboxFhirServer } = await import('./sandbox/fhir-server.js');
+    const sandbox = await startSandboxFhirServer({
+      port: config.sandboxFhirPort,
+      fixturesDir: resolve(PROJECT_ROOT, config.fixturesDir),
+      logger: logger.child({ component: 'sandbox-fhir' }),
+    });
+    closers.push(() => sandbox.close());
+    defaultFhirServers.push(sandbox.baseUrl);
+    readinessChecks.push({
+      name: 'sandbox-fhir',
+      check: async () => {
+        const r = await fetch(`${sandbox.baseUrl}/metadata`, { signal: AbortSignal.timeout(2000) });
+        return r.ok ? { status: 'ok' } : { status: 'unavailable', detail: `HTTP ${r.status}` };
+      },
+    });
+    const keys = await ensureSandboxClientKey(resolve(PROJECT_ROOT, '.sandbox'));
+    trustedClients.push(sandboxTrustedClient(keys.publicJwk, sandbox.baseUrl));
+    logger.info({ fhirBaseUrl: sandbox.baseUrl }, 'sandbox FHIR server ready');
+  }
+
+  const registry = buildRegistry();
+  const { app, healthState, feedbackStore } = createApp({ config, logger, registry, trustedClients, defaultFhirServers, readinessChecks });
+  const server: Server = app.listen(config.port, config.host);
+  await new Promise<void>((ok, fail) => {
+    server.once('listening', ok);
+    server.once('error', fail);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, services: registry.list().map((s) => s.id), sandbox: config.sandbox }, 'precision-cds listening');
+  if (config.sandbox) {
+    process.stdout.write(
+      [
+        '',
+        `  precision-cds is running on http://localhost:${port}`,
+        `  Sandbox FHIR server:   ${defaultFhirServers[0]}`,
+        `  Discovery:             GET ${config.publicBaseUrl}/cds-services`,
+        '  Get a client JWT:      npm run token -- /cds-services',
+        `  Try it:                curl -H "Authorization: Bearer $(npm run -s token -- /cds-services)" ${config.publicBaseUrl}/cds-services`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    healthState.shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.warn('grace period over, closing remaining connections');
+      server.closeAllConnections();
+    }, config.shutdownGraceMs);
+    force.unref();
+    server.close(() => {
+      void Promise.allSettled([...closers.map((c) => c()), feedbackStore.close()]).then(() => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`precision-cds: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
