@@ -1,7 +1,7 @@
 /** Jest in native ESM mode (node --experimental-vm-modules) with ts-jest's ESM preset. */
 export default {
   preset: 'ts-jest/presets/default-esm',
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/helpers/typed-array-environment.cjs',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
