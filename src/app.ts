@@ -17,10 +17,14 @@ import { errorHandler, notFoundHandler } from './errors/handler.js';
 import { healthRoutes, type HealthState, type ReadinessCheck } from './health/routes.js';
 import { requestLogger } from './logging/request-logger.js';
 import { Metrics } from './metrics/metrics.js';
+import { modelRoutes } from './models/routes.js';
+import type { ModelRuntime } from './models/runtime.js';
 
 /** Files shipped beside the code, found relative to this module (src/ or dist/src/). */
 export const PROJECT_ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
 export const OPENAPI_PATH = `${PROJECT_ROOT}openapi/openapi.json`;
+export const MODELS_DIR = `${PROJECT_ROOT}models`;
+export const CARDS_DIR = `${PROJECT_ROOT}cards`;
 
 export interface AppDeps {
   readonly config: AppConfig;
@@ -34,6 +38,8 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   readonly readinessChecks?: readonly ReadinessCheck[];
   readonly healthState?: HealthState;
+  /** Loaded ONNX models: listed in readiness, model cards served at /models/{id}. */
+  readonly models?: ModelRuntime;
 }
 
 export interface App {
@@ -98,7 +104,9 @@ export function createApp(deps: AppDeps): App {
     { name: 'services', check: async () => ({ status: 'ok', detail: `${registry.list().length} registered` }) },
     ...(deps.readinessChecks ?? []),
   ];
-  app.use(healthRoutes(checks, healthState));
+  const models = deps.models;
+  app.use(healthRoutes(checks, healthState, () => (models ? { models: models.list().map(({ id, version }) => ({ id, version })) } : {})));
+  if (models) app.use(modelRoutes(models));
   app.use(
     cdsRoutes({
       config,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { createApp, PROJECT_ROOT } from './app.js';
+import { CARDS_DIR, createApp, MODELS_DIR, PROJECT_ROOT } from './app.js';
+import { ModelLoadError, ModelRuntime } from './models/runtime.js';
 import { loadTrustedClients } from './auth/trusted-clients.js';
 import type { TrustedClient } from './auth/types.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
@@ -58,8 +59,19 @@ async function main(): Promise<void> {
     logger.info({ fhirBaseUrl: sandbox.baseUrl }, 'sandbox FHIR server ready');
   }
 
-  const registry = buildRegistry();
-  const { app, healthState, feedbackStore } = createApp({ config, logger, registry, trustedClients, defaultFhirServers, readinessChecks });
+  let models: ModelRuntime;
+  try {
+    models = await ModelRuntime.load(MODELS_DIR, { intraOpNumThreads: config.modelThreads, interOpNumThreads: 1 });
+  } catch (err) {
+    // A model that does not match its model card must not serve a clinician: refuse to start.
+    process.stderr.write(`precision-cds: ${err instanceof ModelLoadError ? err.message : `model loading failed: ${(err as Error).message}`}\n`);
+    process.exit(1);
+  }
+  closers.push(() => models.close());
+  logger.info({ models: models.list().map(({ id, version }) => `${id}@${version}`) }, 'models loaded');
+
+  const registry = buildRegistry({ models, cardsDir: CARDS_DIR, publicBaseUrl: config.publicBaseUrl });
+  const { app, healthState, feedbackStore } = createApp({ config, logger, registry, trustedClients, defaultFhirServers, readinessChecks, models });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((ok, fail) => {
     server.once('listening', ok);

@@ -5,6 +5,7 @@ import { HttpError } from '../errors/http-error.js';
 import { checkFhirServer } from '../fhir/allowlist.js';
 import { createFhirAccess, FhirAccessError, type FhirAccess } from '../fhir/fhir-access.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { InferenceError } from '../models/runtime.js';
 import { guardJsonBody } from './body-guard.js';
 import type { FeedbackStore } from './feedback-store.js';
 import { cleanServiceResponse, pruneEmpty } from './json.js';
@@ -133,6 +134,7 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
       observe(200);
       sendJson(res, 200, response);
     } catch (err) {
+      if (err instanceof InferenceError) req.log.error({ modelId: err.modelId, err: err.cause }, 'model inference failed');
       const mapped =
         err instanceof FhirAccessError
           ? new HttpError('PRECONDITION_FAILED', [{ diagnostics: `data needed from the FHIR server could not be obtained: ${err.failure}` }])

@@ -45,6 +45,8 @@ export interface AppConfig {
   readonly jwtMaxLifetimeSeconds: number;
   readonly jwksTimeoutMs: number;
   readonly jwksCacheSeconds: number;
+  /** ONNX Runtime intra-op threads per model session. */
+  readonly modelThreads: number;
   /** Shutdown grace period after SIGTERM. */
   readonly shutdownGraceMs: number;
 }
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jwksTimeoutMs: int(env, 'JWKS_TIMEOUT_MS', 3000, 100, 60000),
     jwksCacheSeconds: int(env, 'JWKS_CACHE_SECONDS', 600, 0, 86400),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 120000),
+    modelThreads: int(env, 'MODEL_THREADS', 1, 1, 64),
   };
   return Object.freeze(config);
 }

@@ -1,9 +1,17 @@
 import { ServiceRegistry } from '../cds/registry.js';
+import type { ModelRuntime } from '../models/runtime.js';
+import { cardiovascularRiskService } from './cardiovascular-risk/index.js';
+
+export interface ServiceDeps {
+  readonly models: ModelRuntime;
+  readonly cardsDir: string;
+  readonly publicBaseUrl: string;
+}
 
 /**
  * The decision services of this deployment. Each lives in its own folder under src/services
  * as a declaration plus a handler and is registered here (see README "Adding a service").
  */
-export function buildRegistry(): ServiceRegistry {
-  return new ServiceRegistry();
+export function buildRegistry(deps: ServiceDeps): ServiceRegistry {
+  return new ServiceRegistry().register(cardiovascularRiskService(deps));
 }

@@ -6,6 +6,7 @@ import { ServiceRegistry } from '../../src/cds/registry.js';
 import type { CdsServiceDefinition } from '../../src/cds/types.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
+import type { ModelRuntime } from '../../src/models/runtime.js';
 
 export const TEST_BASE_URL = 'https://cds.test.example';
 export const TEST_ISSUER = 'https://ehr.test.example';
@@ -62,6 +63,7 @@ export interface HarnessOptions {
   readonly fhirServers?: readonly string[];
   readonly clients?: (key: ClientKey) => TrustedClient[];
   readonly defaultFhirServers?: readonly string[];
+  readonly models?: ModelRuntime;
 }
 
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -85,6 +87,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     registry,
     trustedClients: clients,
     defaultFhirServers: opts.defaultFhirServers ?? [],
+    ...(opts.models ? { models: opts.models } : {}),
   });
   return {
     ...built,
