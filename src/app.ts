@@ -72,6 +72,8 @@ export function createApp(deps: AppDeps): App {
 
   const app = express();
   app.disable('x-powered-by');
+  // Decision responses are per patient and moment: never cached, so no ETag hashing of each body.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use(requestLogger(logger));
   app.use(helmet());

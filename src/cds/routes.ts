@@ -30,7 +30,7 @@ export interface CdsRoutesDeps {
 const MAX_JSON_DEPTH = 64;
 
 function sendJson(res: import('express').Response, status: number, body: unknown): void {
-  res.status(status).type('application/json').send(JSON.stringify(body));
+  res.status(status).set('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(body));
 }
 
 function invalid(v: Validation): asserts v is { ok: true } {
