@@ -45,6 +45,8 @@ export interface AppConfig {
   readonly jwtMaxLifetimeSeconds: number;
   readonly jwksTimeoutMs: number;
   readonly jwksCacheSeconds: number;
+  /** Lookback windows (days) for the cardiovascular inputs: the most recent value inside wins. */
+  readonly lookbackDays: { readonly lipids: number; readonly bloodPressure: number; readonly smoking: number; readonly body: number; readonly renal: number };
   /** ONNX Runtime intra-op threads per model session. */
   readonly modelThreads: number;
   /** Shutdown grace period after SIGTERM. */
@@ -132,6 +134,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jwksCacheSeconds: int(env, 'JWKS_CACHE_SECONDS', 600, 0, 86400),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 120000),
     modelThreads: int(env, 'MODEL_THREADS', 1, 1, 64),
+    lookbackDays: Object.freeze({
+      lipids: int(env, 'LOOKBACK_LIPIDS_DAYS', 1826, 1, 36500),
+      bloodPressure: int(env, 'LOOKBACK_BP_DAYS', 365, 1, 36500),
+      smoking: int(env, 'LOOKBACK_SMOKING_DAYS', 365, 1, 36500),
+      body: int(env, 'LOOKBACK_BODY_DAYS', 730, 1, 36500),
+      renal: int(env, 'LOOKBACK_RENAL_DAYS', 730, 1, 36500),
+    }),
   };
   return Object.freeze(config);
 }

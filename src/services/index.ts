@@ -1,11 +1,14 @@
 import { ServiceRegistry } from '../cds/registry.js';
 import type { ModelRuntime } from '../models/runtime.js';
+import type { AppConfig } from '../config/config.js';
+import { DEFAULT_FEATURE_CONFIG } from './cardiovascular-risk/features/index.js';
 import { cardiovascularRiskService } from './cardiovascular-risk/index.js';
 
 export interface ServiceDeps {
   readonly models: ModelRuntime;
   readonly cardsDir: string;
   readonly publicBaseUrl: string;
+  readonly lookbackDays?: AppConfig['lookbackDays'];
 }
 
 /**
@@ -13,5 +16,9 @@ export interface ServiceDeps {
  * as a declaration plus a handler and is registered here (see README "Adding a service").
  */
 export function buildRegistry(deps: ServiceDeps): ServiceRegistry {
-  return new ServiceRegistry().register(cardiovascularRiskService(deps));
+  const lb = deps.lookbackDays;
+  const features = lb
+    ? { ...DEFAULT_FEATURE_CONFIG, lipidsLookbackDays: lb.lipids, bpLookbackDays: lb.bloodPressure, smokingLookbackDays: lb.smoking, bodyLookbackDays: lb.body, renalLookbackDays: lb.renal }
+    : DEFAULT_FEATURE_CONFIG;
+  return new ServiceRegistry().register(cardiovascularRiskService({ ...deps, features }));
 }

@@ -121,6 +121,15 @@ describe('invocation (spec 2.0 §Calling a CDS Service)', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
   });
 
+  it('an inference failure is a 500 without internals, logged with the model id', async () => {
+    const { InferenceError } = await import('../../src/models/runtime.js');
+    const h = await createHarness({ services: [echoService({ id: 'infer', handler: async () => { throw new InferenceError('pce-white-male', { cause: new Error('onnx internal: bad tensor') }); } })] });
+    const res = await invoke(h, 'infer', patientViewRequest({ prefetch: { patient } }));
+    expect(res.status).toBe(500);
+    expect(JSON.stringify(res.body)).not.toMatch(/onnx|tensor|pce-white-male/);
+    expect(h.logs.records.some((r) => r['msg'] === 'model inference failed' && r['modelId'] === 'pce-white-male')).toBe(true);
+  });
+
   it('a fhirServer that is not on the client allowlist is refused before any fetch', async () => {
     const h = await createHarness({ services: [echoService()] });
     const res = await invoke(

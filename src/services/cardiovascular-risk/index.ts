@@ -4,7 +4,7 @@ import { HttpError } from '../../errors/http-error.js';
 import type { CdsServiceDefinition, PrefetchResult } from '../../cds/types.js';
 import { assessCardiovascularRisk, type ModelRunner } from './assess.js';
 import { buildCards, SERVICE_ID, type CvdCardTemplates } from './cards.js';
-import { extractCvdFeatures, type PatientRecord } from './features/index.js';
+import { extractCvdFeatures, type FeatureConfig, type PatientRecord } from './features/index.js';
 
 const LOINC = 'http://loinc.org';
 const codes = (...c: string[]): string => c.map((x) => `${LOINC}|${x}`).join(',');
@@ -49,6 +49,7 @@ export interface CvdServiceDeps {
   readonly models: ModelRunner;
   readonly cardsDir: string;
   readonly publicBaseUrl: string;
+  readonly features?: FeatureConfig;
 }
 
 /** `cardiovascular-risk` on patient-view: PCE and PREVENT 10-year risk with 2018 AHA/ACC guidance. */
@@ -71,7 +72,7 @@ export function cardiovascularRiskService(deps: CvdServiceDeps): CdsServiceDefin
         // Prefetched data for another patient must never produce advice for this one.
         throw new HttpError('INVALID_REQUEST', [{ diagnostics: 'prefetch.patient is a different patient than context.patientId', expression: 'prefetch.patient' }]);
       }
-      const features = extractCvdFeatures(record, now);
+      const features = extractCvdFeatures(record, now, deps.features);
       const assessment = await assessCardiovascularRisk(features, deps.models);
       return { cards: buildCards(assessment, templates, { hookInstance: request.hookInstance, patientId, publicBaseUrl: deps.publicBaseUrl }) };
     },

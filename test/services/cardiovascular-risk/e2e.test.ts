@@ -178,6 +178,20 @@ describe('cardiovascular-risk on fixture patients', () => {
     expect(Math.abs(mmol.pce.risk! - mg.pce.risk!)).toBeLessThan(0.0025);
   });
 
+  it('every card extension validates against CardiovascularRiskExtension in openapi/openapi.json', async () => {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const formats = (await import('ajv-formats')).default as unknown as { default: (a: unknown) => void };
+    const { readFileSync } = await import('node:fs');
+    const ajv = new Ajv2020({ strict: true, allErrors: true, keywords: ['openapi', 'info', 'paths', 'components', 'servers', 'tags', 'security', 'webhooks', 'externalDocs', 'jsonSchemaDialect'] });
+    formats.default(ajv);
+    ajv.addSchema(JSON.parse(readFileSync('openapi/openapi.json', 'utf8')), 'openapi.json');
+    const validate = ajv.getSchema('openapi.json#/components/schemas/CardiovascularRiskExtension')!;
+    for (const id of ['cvd-high-risk-male', 'cvd-too-young', 'cvd-missing-lipids', 'cvd-secondary-prevention', 'cvd-diabetic', 'cvd-on-statin']) {
+      const body = await invoke(id, 'prefetch');
+      expect({ id, ok: validate(ext(body)), errors: validate.errors ?? null }).toEqual({ id, ok: true, errors: null });
+    }
+  });
+
   it('links each model card the card used, served by the service', async () => {
     const body = await invoke('cvd-high-risk-male', 'prefetch');
     const links = body.cards[0]!.links!.map((l) => l.url);
