@@ -895,6 +895,16 @@ function pgxPatients(): Fixture[] {
   }
 
   {
+    // HLA-B*15:02 (carbamazepine, oxcarbazepine, phenytoin) and HLA-B*58:01 (allopurinol) carrier,
+    // with CYP2C9 for the combined phenytoin recommendation.
+    const f = new Fixture({ id: 'pgx-hla-b1502-b5801', given: 'Mei', gender: 'female', age: 44, daysPastBirthday: 61, race: 'asian' });
+    f.hlaCarriage('HLA-B*15:02', true, 150);
+    f.hlaCarriage('HLA-B*58:01', true, 150);
+    f.genotype('CYP2C9', '*1/*1', 150);
+    out.push(f);
+  }
+
+  {
     const f = new Fixture({ id: 'pgx-conflicting', given: 'Constance', gender: 'female', age: 60, daysPastBirthday: 120, race: 'white' });
     f.condition('cad', 400);
     f.medicationRequest('clopidogrel', ...CLOPIDOGREL, 380);
