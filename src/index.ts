@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   closers.push(() => models.close());
   logger.info({ models: models.list().map(({ id, version }) => `${id}@${version}`) }, 'models loaded');
 
-  const registry = buildRegistry({ models, cardsDir: CARDS_DIR, publicBaseUrl: config.publicBaseUrl, lookbackDays: config.lookbackDays });
+  const registry = buildRegistry({ models, cardsDir: CARDS_DIR, publicBaseUrl: config.publicBaseUrl, lookbackDays: config.lookbackDays, pgx: { showNormal: config.pgxShowNormal, preTesting: config.pgxPreTesting } });
   const { app, healthState, feedbackStore } = createApp({ config, logger, registry, trustedClients, defaultFhirServers, readinessChecks, models });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((ok, fail) => {

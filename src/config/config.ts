@@ -47,6 +47,10 @@ export interface AppConfig {
   readonly jwksCacheSeconds: number;
   /** Lookback windows (days) for the cardiovascular inputs: the most recent value inside wins. */
   readonly lookbackDays: { readonly lipids: number; readonly bloodPressure: number; readonly smoking: number; readonly body: number; readonly renal: number };
+  /** Pharmacogenomics: show info cards for normal results (off by default). */
+  readonly pgxShowNormal: boolean;
+  /** Pharmacogenomics: per-drug override of "test before prescribing" (drug name or RxNorm -> on/off). */
+  readonly pgxPreTesting: Readonly<Record<string, boolean>>;
   /** ONNX Runtime intra-op threads per model session. */
   readonly modelThreads: number;
   /** Shutdown grace period after SIGTERM. */
@@ -97,6 +101,19 @@ function httpUrl(name: string, value: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+/** PGX_PRETEST_OVERRIDES="abacavir=on,clopidogrel=off": which drugs get a "test first" card. */
+function preTesting(env: Env): Readonly<Record<string, boolean>> {
+  const raw = env['PGX_PRETEST_OVERRIDES']?.trim();
+  if (!raw) return Object.freeze({});
+  const out: Record<string, boolean> = {};
+  for (const pair of raw.split(',')) {
+    const [k, v] = pair.split('=').map((x) => x.trim().toLowerCase());
+    if (!k || (v !== 'on' && v !== 'off')) throw new ConfigError('PGX_PRETEST_OVERRIDES', `expected drug=on|off pairs, got "${pair}"`);
+    out[k] = v === 'on';
+  }
+  return Object.freeze(out);
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -134,6 +151,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jwksCacheSeconds: int(env, 'JWKS_CACHE_SECONDS', 600, 0, 86400),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 120000),
     modelThreads: int(env, 'MODEL_THREADS', 1, 1, 64),
+    pgxShowNormal: bool(env, 'PGX_SHOW_NORMAL', false),
+    pgxPreTesting: preTesting(env),
     lookbackDays: Object.freeze({
       lipids: int(env, 'LOOKBACK_LIPIDS_DAYS', 1826, 1, 36500),
       bloodPressure: int(env, 'LOOKBACK_BP_DAYS', 365, 1, 36500),

@@ -3,12 +3,14 @@ import type { ModelRuntime } from '../models/runtime.js';
 import type { AppConfig } from '../config/config.js';
 import { DEFAULT_FEATURE_CONFIG } from './cardiovascular-risk/features/index.js';
 import { cardiovascularRiskService } from './cardiovascular-risk/index.js';
+import { pharmacogenomicsService } from './pgx/index.js';
 
 export interface ServiceDeps {
   readonly models: ModelRuntime;
   readonly cardsDir: string;
   readonly publicBaseUrl: string;
   readonly lookbackDays?: AppConfig['lookbackDays'];
+  readonly pgx?: { readonly showNormal: boolean; readonly preTesting: Readonly<Record<string, boolean>> };
 }
 
 /**
@@ -20,5 +22,14 @@ export function buildRegistry(deps: ServiceDeps): ServiceRegistry {
   const features = lb
     ? { ...DEFAULT_FEATURE_CONFIG, lipidsLookbackDays: lb.lipids, bpLookbackDays: lb.bloodPressure, smokingLookbackDays: lb.smoking, bodyLookbackDays: lb.body, renalLookbackDays: lb.renal }
     : DEFAULT_FEATURE_CONFIG;
-  return new ServiceRegistry().register(cardiovascularRiskService({ ...deps, features }));
+  return new ServiceRegistry()
+    .register(cardiovascularRiskService({ ...deps, features }))
+    .register(
+      pharmacogenomicsService({
+        models: deps.models,
+        cardsDir: deps.cardsDir,
+        options: { showStandard: deps.pgx?.showNormal ?? false, preTestingOverrides: deps.pgx?.preTesting ?? {} },
+        ...(lb ? { bodyLookbackDays: lb.body } : {}),
+      }),
+    );
 }

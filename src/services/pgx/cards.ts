@@ -1,0 +1,217 @@
+import { fill } from '../../cards/templates.js';
+import { stableUuid } from '../../cards/uuid.js';
+import type { Card, Coding, Suggestion } from '../../cds/types.js';
+import type { Recommendation } from './knowledge/types.js';
+import type { GeneConflict, GeneFinding } from './assess.js';
+import { doseSuggestion, removeSuggestion, replaceSuggestion, testOrderSuggestion, type DraftRef, type SuggestionContext } from './suggestions.js';
+import type { WarfarinDose, WarfarinInputs } from './warfarin.js';
+
+export const PGX_SERVICE_ID = 'pharmacogenomics';
+export const PGX_EXTENSION_KEY = 'org.precision-cds.pharmacogenomics';
+
+export interface PgxCardTemplates {
+  readonly summary: Readonly<Record<string, string>>;
+  readonly indicator: Readonly<Record<string, Card['indicator']>>;
+  readonly detail: Readonly<Record<string, string>>;
+  readonly source: { readonly label: string; readonly url: string };
+  readonly warfarinSource: { readonly label: string; readonly url: string };
+  readonly overrideReasons: readonly Coding[];
+  readonly tests: { readonly system: string };
+}
+
+export interface DraftForCard extends DraftRef {
+  readonly matchedBy: string;
+  /** Stable key of the draft within the request (its reference, or its position). */
+  readonly key: string;
+}
+
+const MAX_SUMMARY = 139;
+/** Summary from a template; long drug names are shortened, never the clinical words. */
+function summary(t: PgxCardTemplates, kind: string, vars: Record<string, string>): string {
+  let s = fill(t.summary[kind]!, vars);
+  if (s.length > MAX_SUMMARY && vars['drug']) s = fill(t.summary[kind]!, { ...vars, drug: `${vars['drug'].slice(0, Math.max(8, vars['drug'].length - (s.length - MAX_SUMMARY) - 1))}…` });
+  return s.length > MAX_SUMMARY ? `${s.slice(0, MAX_SUMMARY - 1)}…` : s;
+}
+
+const resultText = (f: GeneFinding): string =>
+  f.basis === 'hla' ? `${f.gene} ${f.phenotype}` : `${f.gene} ${f.phenotype}${f.activityScore !== undefined ? ` (activity score ${f.activityScore})` : ''}`;
+
+function textMatchNote(t: PgxCardTemplates, d: DraftForCard): string[] {
+  return d.matchedBy === 'text' ? ['', fill(t.detail['textMatch']!, { text: d.displayText })] : [];
+}
+
+function findingRows(findings: readonly GeneFinding[]): string[] {
+  return [
+    '| Gene | Result | Phenotype | Basis | Date | Source |',
+    '|---|---|---|---|---|---|',
+    ...findings.map((f) => `| ${f.gene} | ${f.diplotype ?? (f.basis === 'hla' ? f.phenotype : '')} | ${f.basis === 'hla' ? `carrier: ${f.phenotype}` : f.phenotype}${f.activityScore !== undefined ? ` (activity score ${f.activityScore})` : ''} | ${f.basis} | ${f.date.slice(0, 10)} | ${f.source.join(', ')} |`),
+  ];
+}
+
+function doseLabel(r: Recommendation): string | undefined {
+  return r.dose?.factor !== undefined ? `Reduce the dose to ${Math.round(r.dose.factor * 100)} %` : undefined;
+}
+
+/** Suggestions for one recommendation. A critical finding never keeps the drug: only replace or remove. */
+function recommendationSuggestions(r: Recommendation, draft: DraftForCard, ctx: SuggestionContext): Suggestion[] {
+  const key = `${draft.key}|${r.id}`;
+  const replacements = (r.alternatives ?? []).filter((a) => a.rxnorm).map((a) => replaceSuggestion(draft, { rxnorm: a.rxnorm!, name: a.name }, ctx, key));
+  const out = replacements.filter((s): s is Suggestion => s !== undefined);
+  if (r.severity === 'avoid') {
+    if (out.length === 0) {
+      const remove = removeSuggestion(draft, ctx, key);
+      if (remove) out.push(remove);
+    }
+    return out;
+  }
+  const label = doseLabel(r);
+  if (label && r.dose?.factor !== undefined) {
+    const factor = r.dose.factor;
+    const s = doseSuggestion(
+      draft,
+      (cur) => {
+        const value = Number((cur.value * factor).toPrecision(2));
+        return { value, unit: cur.unit, text: `${value} ${cur.unit} (${Math.round(factor * 100)} % of ${cur.value} ${cur.unit}, CPIC ${r.id})` };
+      },
+      ctx,
+      key,
+      label,
+    );
+    if (s) out.push(s);
+  } else if (r.dose?.maxDailyDoseMg !== undefined && !r.dose.maxExclusive) {
+    const max = r.dose.maxDailyDoseMg;
+    const qty = draft.resource.dosageInstruction?.[0]?.doseAndRate?.[0]?.doseQuantity;
+    const perDay = draft.resource.dosageInstruction?.[0]?.timing?.repeat?.frequency ?? 1;
+    if (qty?.value !== undefined && (qty.unit ?? qty.code) === 'mg' && qty.value * perDay > max) {
+      const s = doseSuggestion(draft, (cur) => ({ value: max / perDay, unit: cur.unit, text: `${max / perDay} ${cur.unit} (at most ${max} mg/day, CPIC ${r.id})` }), ctx, key, `Lower the dose to at most ${max} mg a day`);
+      if (s) out.push(s);
+    }
+  }
+  return out;
+}
+
+export function recommendationCard(r: Recommendation, findings: readonly GeneFinding[], draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
+  const matched = findings.filter((f) => Object.hasOwn(r.matched, f.gene));
+  const shown = matched.length > 0 ? matched : findings;
+  const result = shown.map(resultText).join(' + ');
+  const suggestions = recommendationSuggestions(r, draft, ctx);
+  const detail = [
+    `**Recommendation (${r.guideline.citation.split('.')[0]}; strength: ${r.strength}):** ${r.action}`,
+    ...(r.dose ? ['', `**Dose:** ${r.dose.text}`] : []),
+    ...(r.alternatives?.length ? ['', `**Alternatives named by the guideline:** ${r.alternatives.map((a) => a.name).join(', ')}`] : []),
+    ...(r.context ? ['', `*Applies to:* ${r.context}`] : []),
+    ...(r.notes ? ['', r.notes] : []),
+    ...(r.evidence === 'needs-review' ? ['', '*This recommendation row is awaiting pharmacist review against the published CPIC table.*'] : []),
+    '',
+    '**Genetic results used**',
+    '',
+    ...findingRows(shown),
+    ...textMatchNote(t, draft),
+  ].join('\n');
+  return {
+    uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, draft.key, r.id),
+    summary: summary(t, r.severity, { drug: r.drugName, result }),
+    detail,
+    indicator: r.indicator,
+    source: { label: `CPIC guideline (${r.guideline.published.slice(0, 4)})`, url: r.guideline.url },
+    ...(suggestions.length > 0 ? { suggestions, selectionBehavior: 'at-most-one' as const } : {}),
+    overrideReasons: t.overrideReasons,
+    extension: {
+      [PGX_EXTENSION_KEY]: {
+        drug: { rxnorm: r.drug, name: r.drugName, order: draft.reference, matchedBy: draft.matchedBy },
+        recommendationId: r.id,
+        severity: r.severity,
+        strength: r.strength,
+        evidence: r.evidence,
+        genes: shown.map((f) => ({ gene: f.gene, diplotype: f.diplotype, phenotype: f.phenotype, activityScore: f.activityScore, basis: f.basis, date: f.date })),
+      },
+    },
+  };
+}
+
+export function conflictCard(c: GeneConflict, drug: string, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
+  const vars = { drug, gene: c.gene, reported: c.reported, computed: c.computed, diplotype: c.diplotype, reportedDate: c.reportedDate.slice(0, 10), genotypeDate: c.genotypeDate.slice(0, 10) };
+  return {
+    uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, draft.key, 'conflict', c.gene),
+    summary: summary(t, 'conflict', vars),
+    detail: [fill(t.detail['conflict']!, vars), '', `Sources: ${c.source.join(', ')}`, ...textMatchNote(t, draft)].join('\n'),
+    indicator: t.indicator['conflict']!,
+    source: t.source,
+    extension: { [PGX_EXTENSION_KEY]: { drug: { name: drug, order: draft.reference, matchedBy: draft.matchedBy }, conflict: { gene: c.gene, diplotype: c.diplotype, computedPhenotype: c.computed, reportedPhenotype: c.reported } } },
+  };
+}
+
+export function indeterminateCard(f: GeneFinding, drug: string, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
+  const vars = { drug, gene: f.gene, diplotype: f.diplotype ?? '', reason: f.reason ?? 'not determinable from this result' };
+  return {
+    uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, draft.key, 'indeterminate', f.gene),
+    summary: summary(t, 'indeterminate', vars),
+    detail: [fill(t.detail['indeterminate']!, vars), ...textMatchNote(t, draft)].join('\n'),
+    indicator: t.indicator['indeterminate']!,
+    source: t.source,
+    extension: { [PGX_EXTENSION_KEY]: { drug: { name: drug, order: draft.reference, matchedBy: draft.matchedBy }, genes: [{ gene: f.gene, diplotype: f.diplotype, phenotype: 'Indeterminate' }] } },
+  };
+}
+
+export function testCard(genes: readonly string[], drug: string, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
+  const gene = genes.join(' / ');
+  const vars = { drug, gene };
+  const suggestions = genes.map((g) => testOrderSuggestion({ code: { system: t.tests.system, code: g, display: `${g} pharmacogenomic test` }, label: `${g} pharmacogenomic test` }, ctx, draft.key));
+  return {
+    uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, draft.key, 'test', gene),
+    summary: summary(t, 'test', vars),
+    detail: [fill(t.detail['test']!, vars), ...textMatchNote(t, draft)].join('\n'),
+    indicator: t.indicator['test']!,
+    source: t.source,
+    suggestions,
+    selectionBehavior: 'any',
+    overrideReasons: t.overrideReasons,
+    extension: { [PGX_EXTENSION_KEY]: { drug: { name: drug, order: draft.reference, matchedBy: draft.matchedBy }, testsSuggested: [...genes] } },
+  };
+}
+
+export function warfarinCard(x: WarfarinInputs, dose: WarfarinDose | undefined, notCalculated: readonly string[], draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
+  const key = `${draft.key}|warfarin`;
+  const inputs = [
+    '| Input | Value |',
+    '|---|---|',
+    `| Age | ${x.age ? `${x.age.value} years (decade ${Math.floor(x.age.value / 10)})` : 'not on file'} |`,
+    `| Height | ${x.heightCm ? `${x.heightCm.value} cm (${x.heightCm.date.slice(0, 10)}, ${x.heightCm.source.join(', ')})` : 'not on file'} |`,
+    `| Weight | ${x.weightKg ? `${Number(x.weightKg.value.toFixed(1))} kg (${x.weightKg.date.slice(0, 10)}, ${x.weightKg.source.join(', ')})` : 'not on file'} |`,
+    `| Race (IWPC group) | ${x.raceText} (${x.race}) |`,
+    `| VKORC1 -1639G>A | ${x.vkorc1} |`,
+    `| CYP2C9 | ${x.cyp2c9Reported ?? x.cyp2c9} |`,
+    `| Amiodarone | ${x.amiodarone ? 'yes' : 'no'} |`,
+    `| Enzyme inducer (carbamazepine, phenytoin, rifampin) | ${x.enzymeInducer ? 'yes' : 'no'} |`,
+  ];
+  if (!dose) {
+    return {
+      uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, key),
+      summary: summary(t, 'warfarin-not-calculated', { missing: notCalculated.join(', ') }),
+      detail: ['No dose estimate: the IWPC algorithm needs age, height and weight within its range.', '', ...inputs].join('\n'),
+      indicator: t.indicator['warfarin-not-calculated']!,
+      source: t.warfarinSource,
+      extension: { [PGX_EXTENSION_KEY]: { drug: { rxnorm: '11289', name: 'warfarin', order: draft.reference }, warfarin: { notCalculated: [...notCalculated] } } },
+    };
+  }
+  const weekly = dose.weeklyMg.toFixed(1);
+  const daily = dose.dailyMg.toFixed(1);
+  // Tablets come in 0.5 mg steps in practice; the suggestion rounds the daily dose to 0.5 mg.
+  const rounded = Math.round(dose.dailyMg * 2) / 2;
+  const s = doseSuggestion(draft, (cur) => ({ value: rounded, unit: cur.unit, text: `${rounded} ${cur.unit} once daily (IWPC estimate ${weekly} mg/week); adjust by INR` }), ctx, key, `Set the dose to ${rounded} mg daily (IWPC estimate)`);
+  return {
+    uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, key),
+    summary: summary(t, 'warfarin', { weekly, daily }),
+    detail: [fill(t.detail['warfarin']!, { weekly, daily }), ...(dose.cautions.length ? ['', ...dose.cautions.map((c) => `- ${c}`)] : []), '', ...inputs, '', `Model: ${dose.modelId} v${dose.version}`].join('\n'),
+    indicator: t.indicator['warfarin']!,
+    source: t.warfarinSource,
+    ...(s ? { suggestions: [s], selectionBehavior: 'at-most-one' as const } : {}),
+    overrideReasons: t.overrideReasons,
+    extension: {
+      [PGX_EXTENSION_KEY]: {
+        drug: { rxnorm: '11289', name: 'warfarin', order: draft.reference },
+        warfarin: { modelId: dose.modelId, version: dose.version, predictedWeeklyDoseMg: Number(dose.weeklyMg.toFixed(3)), predictedDailyDoseMg: Number(dose.dailyMg.toFixed(3)), vkorc1: x.vkorc1, cyp2c9: x.cyp2c9Reported ?? x.cyp2c9, race: x.race, amiodarone: x.amiodarone, enzymeInducer: x.enzymeInducer, cautions: [...dose.cautions] },
+      },
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import type { Bundle, FhirResource, MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4.js';
+import { loadCardTemplates } from '../../cards/templates.js';
+import type { Card, CdsServiceDefinition, PrefetchResult } from '../../cds/types.js';
+import type { ModelRunner } from '../cardiovascular-risk/assess.js';
+import { assessDrug, interpretResults, type DrugOptions } from './assess.js';
+import { conflictCard, indeterminateCard, PGX_SERVICE_ID, recommendationCard, testCard, warfarinCard, type DraftForCard, type PgxCardTemplates } from './cards.js';
+import { activeMedicationIngredients, extractDraftMedications, extractPgxResults } from './inputs/index.js';
+import type { SuggestionContext } from './suggestions.js';
+import { predictWarfarinDose, warfarinInputs } from './warfarin.js';
+
+const LOINC = 'http://loinc.org';
+
+/**
+ * Prefetch (spec 2.0 §Prefetch template): genomic results by the Genetics category and by the
+ * Genomics Reporting IG genotype/haplotype codes (merged, de-duplicated), body size and active
+ * medications for the warfarin model.
+ */
+export const PGX_PREFETCH = {
+  patient: 'Patient/{{context.patientId}}',
+  genomics: 'Observation?patient={{context.patientId}}&category=http://terminology.hl7.org/CodeSystem/v2-0074|GE&_count=200',
+  genotypes: `Observation?patient={{context.patientId}}&code=${LOINC}|84413-4,${LOINC}|84414-2&_count=200`,
+  body: `Observation?patient={{context.patientId}}&code=${LOINC}|8302-2,${LOINC}|29463-7&_sort=-date&_count=20`,
+  medicationRequests: 'MedicationRequest?patient={{context.patientId}}&status=active',
+  medicationStatements: 'MedicationStatement?patient={{context.patientId}}&status=active',
+} as const;
+
+function entries<T extends FhirResource>(value: FhirResource | null | undefined, type: T['resourceType']): T[] {
+  if (!value) return [];
+  if (value.resourceType === type) return [value as T];
+  if (value.resourceType !== 'Bundle') return [];
+  return ((value as Bundle).entry ?? []).map((e) => e.resource).filter((r): r is T => r?.resourceType === type);
+}
+
+function observations(d: PrefetchResult['data']): Observation[] {
+  const byId = new Map<string, Observation>();
+  const anonymous: Observation[] = [];
+  for (const key of ['genomics', 'genotypes', 'body'] as const) {
+    for (const o of entries<Observation>(d[key], 'Observation')) {
+      if (o.id) byId.set(o.id, o);
+      else anonymous.push(o);
+    }
+  }
+  return [...byId.values(), ...anonymous];
+}
+
+// Enzyme inducers in the IWPC algorithm (carbamazepine, phenytoin, rifampin/rifampicin) and amiodarone, by RxNorm ingredient.
+const INDUCERS = new Set(['2002', '8183', '9384']);
+const AMIODARONE = '703';
+
+export interface PgxServiceDeps {
+  readonly models: ModelRunner;
+  readonly cardsDir: string;
+  readonly options: DrugOptions;
+  readonly bodyLookbackDays?: number;
+}
+
+/** `pharmacogenomics` on order-select and order-sign: CPIC checks of the draft orders and IWPC warfarin dosing. */
+export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinition {
+  const templates = loadCardTemplates<PgxCardTemplates>(deps.cardsDir, PGX_SERVICE_ID);
+  return {
+    id: PGX_SERVICE_ID,
+    hooks: ['order-select', 'order-sign'],
+    title: 'Pharmacogenomic medication check (CPIC)',
+    description:
+      "Checks draft medication orders against the patient's pharmacogenomic results with the CPIC guidelines: avoid, change drug or dose, or order a missing test; predicts the warfarin dose with the IWPC pharmacogenetic algorithm.",
+    prefetch: PGX_PREFETCH,
+    requiredPrefetch: Object.keys(PGX_PREFETCH),
+    usageRequirements: 'Needs read access to the patient, Observations (genomic results, height, weight) and active medications.',
+    handler: async ({ request, prefetch, now }) => {
+      const patientId = String(request.context['patientId']);
+      const drafts = extractDraftMedications(request.context, request.hook as 'order-select' | 'order-sign');
+      if (drafts.length === 0) return { cards: [] };
+      const d = prefetch.data;
+      const obs = observations(d);
+      const genomics = interpretResults(extractPgxResults(obs, now));
+      const ctx: SuggestionContext = { serviceId: PGX_SERVICE_ID, hookInstance: request.hookInstance, patientId };
+      const cards: Card[] = [];
+      for (const [i, draft] of drafts.entries()) {
+        if (draft.matchedBy === 'none') continue; // no code and no text: nothing to check
+        const forCard: DraftForCard = { ...draft, key: draft.reference ?? `draft-${i}` };
+        for (const ingredient of draft.ingredients) {
+          for (const a of assessDrug(ingredient.rxnorm, genomics, deps.options)) {
+            switch (a.kind) {
+              case 'recommendations':
+                for (const r of a.recommendations) cards.push(recommendationCard(r, a.findings, forCard, templates, ctx));
+                break;
+              case 'conflict':
+                cards.push(conflictCard(a.conflict, ingredient.name, forCard, templates, ctx));
+                break;
+              case 'indeterminate':
+                cards.push(indeterminateCard(a.finding, ingredient.name, forCard, templates, ctx));
+                break;
+              case 'test':
+                cards.push(testCard(a.genes, ingredient.name, forCard, templates, ctx));
+                break;
+              case 'warfarin': {
+                const meds = activeMedicationIngredients(entries<MedicationRequest>(d['medicationRequests'], 'MedicationRequest'), entries<MedicationStatement>(d['medicationStatements'], 'MedicationStatement'));
+                const codes = new Set(meds.map((m) => m.rxnorm));
+                const x = warfarinInputs({
+                  patient: entries<Patient>(d['patient'], 'Patient')[0],
+                  observations: obs,
+                  now,
+                  ...(genomics.findings['VKORC1']?.diplotype ? { vkorc1Genotype: vkorc1From(genomics.findings['VKORC1'].phenotype, genomics.findings['VKORC1'].diplotype) } : {}),
+                  ...(genomics.findings['CYP2C9']?.diplotype ? { cyp2c9Diplotype: genomics.findings['CYP2C9'].diplotype } : {}),
+                  amiodarone: codes.has(AMIODARONE),
+                  enzymeInducer: [...INDUCERS].some((c) => codes.has(c)),
+                  ...(deps.bodyLookbackDays ? { bodyLookbackDays: deps.bodyLookbackDays } : {}),
+                });
+                const { dose, notCalculated } = await predictWarfarinDose(deps.models, x);
+                cards.push(warfarinCard(x, dose, notCalculated, forCard, templates, ctx));
+                break;
+              }
+              case 'none':
+                break;
+            }
+          }
+        }
+      }
+      return { cards };
+    },
+  };
+}
+
+/** VKORC1 '-1639 AG' phenotype (the rule table's genotype form) -> 'A/G' for the IWPC inputs. */
+function vkorc1From(phenotype: string, diplotype: string): string {
+  const m = /-1639\s*([AG])([AG])/.exec(phenotype);
+  return m ? `${m[1]}/${m[2]}` : diplotype;
+}

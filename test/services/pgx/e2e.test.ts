@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { resolve } from 'node:path';
+import request from 'supertest';
+import type { Bundle, FhirResource } from 'fhir/r4.js';
+import { CARDS_DIR, MODELS_DIR } from '../../../src/app.js';
+import { renderTemplate } from '../../../src/cds/prefetch.js';
+import { ModelRuntime } from '../../../src/models/runtime.js';
+import { iwpc } from '../../../src/models/reference/iwpc.js';
+import { startSandboxFhirServer } from '../../../src/sandbox/fhir-server.js';
+import { pharmacogenomicsService, PGX_PREFETCH } from '../../../src/services/pgx/index.js';
+import { createHarness, TEST_ISSUER, type Harness } from '../../helpers/harness.js';
+
+const KEY = 'org.precision-cds.pharmacogenomics';
+const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+
+type CardOut = {
+  uuid: string;
+  summary: string;
+  indicator: string;
+  detail: string;
+  suggestions?: { label: string; uuid: string; actions: { type: string; resourceId?: string; resource?: Record<string, any> }[] }[];
+  extension?: Record<string, Record<string, any>>;
+};
+
+/** A draft MedicationRequest for one ingredient, with a structured dose so dose changes can be suggested. */
+function draft(patientId: string, rxnorm: string, name: string, doseMg = 100, id = 'draft-1') {
+  return {
+    resourceType: 'MedicationRequest',
+    id,
+    status: 'draft',
+    intent: 'order',
+    subject: { reference: `Patient/${patientId}` },
+    medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxnorm, display: name }], text: name },
+    dosageInstruction: [{ text: `${doseMg} mg once daily`, timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: doseMg, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] }],
+  };
+}
+
+describe('pharmacogenomics on fixture patients', () => {
+  let sandbox: Awaited<ReturnType<typeof startSandboxFhirServer>>;
+  let models: ModelRuntime;
+  let h: Harness;
+  let hNormal: Harness;
+
+  beforeAll(async () => {
+    sandbox = await startSandboxFhirServer({ port: 0, fixturesDir: resolve(process.cwd(), 'fhir-fixtures') });
+    models = await ModelRuntime.load(MODELS_DIR);
+    const make = (showStandard: boolean) =>
+      createHarness({
+        services: [pharmacogenomicsService({ models, cardsDir: CARDS_DIR, options: { showStandard, preTestingOverrides: {} } })],
+        env: { ALLOW_HTTP_FHIR: 'true' },
+        clients: (key) => [{ iss: TEST_ISSUER, jwks: { keys: [key.publicJwk] }, fhir_servers: [sandbox.baseUrl] }],
+      });
+    h = await make(false);
+    hNormal = await make(true);
+  }, 60_000);
+
+  afterAll(async () => {
+    await sandbox.close();
+    await models.close();
+  });
+
+  async function prefetchFor(patientId: string): Promise<Record<string, FhirResource | null>> {
+    const out: Record<string, FhirResource | null> = {};
+    for (const [key, template] of Object.entries(PGX_PREFETCH)) {
+      const r = renderTemplate(template, { patientId });
+      if (!r.ok) throw new Error(r.reason);
+      const res = await fetch(`${sandbox.baseUrl}/${r.url}`);
+      if (res.status === 404) {
+        out[key] = null;
+        continue;
+      }
+      let bundle = (await res.json()) as FhirResource;
+      while (bundle.resourceType === 'Bundle' && bundle.link?.some((l) => l.relation === 'next')) {
+        const next = (await (await fetch(bundle.link.find((l) => l.relation === 'next')!.url)).json()) as Bundle;
+        bundle = { ...next, entry: [...(bundle.entry ?? []), ...(next.entry ?? [])] };
+      }
+      out[key] = bundle;
+    }
+    return out;
+  }
+
+  async function sign(patientId: string, drafts: Record<string, unknown>[], mode: 'prefetch' | 'fhir', harness = h, hook: 'order-sign' | 'order-select' = 'order-sign', selections?: string[]) {
+    const context = {
+      userId: 'Practitioner/dr-1',
+      patientId,
+      draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) },
+      ...(hook === 'order-select' ? { selections: selections ?? drafts.map((d) => `MedicationRequest/${String(d['id'])}`) } : {}),
+    };
+    const body =
+      mode === 'prefetch'
+        ? { hook, hookInstance: crypto.randomUUID(), context, prefetch: await prefetchFor(patientId) }
+        : {
+            hook,
+            hookInstance: crypto.randomUUID(),
+            context,
+            fhirServer: sandbox.baseUrl,
+            fhirAuthorization: { access_token: 'sandbox-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'precision-cds' },
+          };
+    const res = await request(harness.app).post('/cds-services/pharmacogenomics').set('Authorization', `Bearer ${await harness.token('/cds-services/pharmacogenomics')}`).send(body);
+    if (res.status !== 200) throw new Error(`status ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body.cards as CardOut[];
+  }
+
+  // [drug, RxNorm ingredient, fixture patient, expected top indicator ('none' = no card)]
+  const pairs: [string, string, string, 'critical' | 'warning' | 'info' | 'none'][] = [
+    ['clopidogrel', '32968', 'pgx-cyp2c19-poor', 'critical'],
+    ['citalopram', '2556', 'pgx-cyp2c19-poor', 'warning'],
+    ['escitalopram', '321988', 'pgx-cyp2c19-poor', 'warning'],
+    ['voriconazole', '121243', 'pgx-cyp2c19-poor', 'warning'],
+    ['codeine', '2670', 'pgx-cyp2d6-ultrarapid', 'critical'],
+    ['tramadol', '10689', 'pgx-cyp2d6-ultrarapid', 'critical'],
+    ['simvastatin', '36567', 'pgx-multi', 'warning'],
+    ['atorvastatin', '83367', 'pgx-multi', 'warning'],
+    ['rosuvastatin', '301542', 'pgx-multi', 'warning'],
+    ['pravastatin', '42463', 'pgx-multi', 'warning'],
+    ['pitavastatin', '861634', 'pgx-multi', 'warning'],
+    ['lovastatin', '6472', 'pgx-multi', 'warning'],
+    ['fluvastatin', '41127', 'pgx-multi', 'warning'],
+    ['azathioprine', '1256', 'pgx-multi', 'warning'],
+    ['mercaptopurine', '103', 'pgx-multi', 'warning'],
+    ['thioguanine', '10485', 'pgx-multi', 'warning'],
+    ['fluorouracil', '4492', 'pgx-multi', 'warning'],
+    ['capecitabine', '194000', 'pgx-multi', 'warning'],
+    ['abacavir', '190521', 'pgx-hla-b5701-positive', 'critical'],
+    ['carbamazepine', '2002', 'pgx-hla-b1502-b5801', 'critical'],
+    ['oxcarbazepine', '32624', 'pgx-hla-b1502-b5801', 'critical'],
+    ['allopurinol', '519', 'pgx-hla-b1502-b5801', 'critical'],
+    ['phenytoin', '8183', 'pgx-hla-b1502-b5801', 'critical'],
+    ['atazanavir', '343047', 'pgx-multi', 'warning'],
+  ];
+
+  describe.each(['prefetch', 'fhir'] as const)('with %s', (mode) => {
+    it.each(pairs)('%s (RxNorm %s) for %s -> %s card', async (name, rxnorm, patient, expected) => {
+      const cards = await sign(patient, [draft(patient, rxnorm, name)], mode);
+      const top = cards.find((c) => c.extension?.[KEY]?.['recommendationId']);
+      expect(top?.indicator ?? 'none').toBe(expected);
+      expect(top?.summary.toLowerCase()).toContain(name);
+      expect(top?.extension?.[KEY]?.['genes'].length).toBeGreaterThan(0);
+    });
+
+    it('tacrolimus for a CYP3A5 poor metabolizer (non-expresser): standard dosing, so no card unless normal results are shown', async () => {
+      expect(await sign('pgx-multi', [draft('pgx-multi', '42316', 'tacrolimus')], mode)).toEqual([]);
+      const shown = await sign('pgx-multi', [draft('pgx-multi', '42316', 'tacrolimus')], mode, hNormal);
+      expect(shown[0]?.indicator).toBe('info');
+    });
+
+    it('warfarin: the card gives the IWPC dose from the ONNX model and suggests it for the draft', async () => {
+      const cards = await sign('pgx-warfarin', [draft('pgx-warfarin', '11289', 'warfarin', 5)], mode);
+      const w = cards[0]!.extension![KEY]!['warfarin'];
+      // pgx-warfarin: 67 y, 178 cm, 82 kg, VKORC1 A/G, CYP2C9 *1/*3, White, amiodarone (fixtures README)
+      const zero = { vkorc1Aa: 0, vkorc1Unknown: 0, cyp2c9_12: 0, cyp2c9_22: 0, cyp2c9_23: 0, cyp2c9_33: 0, cyp2c9Unknown: 0, raceAsian: 0, raceBlack: 0, raceMissingOrMixed: 0, enzymeInducer: 0 };
+      const ref = iwpc({ ...zero, ageDecades: 6, heightCm: 178, weightKg: 82, vkorc1Ag: 1, cyp2c9_13: 1, amiodarone: 1 }).weeklyDoseMg;
+      expect(w.predictedWeeklyDoseMg).toBeCloseTo(ref, 2);
+      expect(w.amiodarone).toBe(true);
+      const update = cards[0]!.suggestions![0]!.actions[0]!;
+      expect(update.type).toBe('update');
+      expect(update.resource!['id']).toBe('draft-1');
+      expect(update.resource!['dosageInstruction'][0].doseAndRate[0].doseQuantity.value).toBe(Math.round((ref / 7) * 2) / 2);
+    });
+
+    it('no PGx result on file for a drug that is tested first -> a test-order card', async () => {
+      const cards = await sign('pgx-no-results', [draft('pgx-no-results', '190521', 'abacavir')], mode);
+      expect(cards).toHaveLength(1);
+      const sr = cards[0]!.suggestions![0]!.actions[0]!.resource!;
+      expect(sr['resourceType']).toBe('ServiceRequest');
+      expect(sr['code'].coding[0].code).toBe('HLA-B*57:01');
+    });
+
+    it('a reported phenotype that disagrees with the genotype -> says so, gives no advice', async () => {
+      const cards = await sign('pgx-conflicting', [draft('pgx-conflicting', '32968', 'clopidogrel')], mode);
+      expect(cards).toHaveLength(1);
+      expect(cards[0]!.summary).toMatch(/disagree/);
+      expect(cards[0]!.suggestions).toBeUndefined();
+    });
+
+    it('a drug with no PGx relevance gives no card', async () => {
+      expect(await sign('pgx-cyp2c19-poor', [draft('pgx-cyp2c19-poor', '1191', 'aspirin')], mode)).toEqual([]);
+    });
+  });
+
+  it('safety: no suggestion on a critical card keeps the contraindicated drug', async () => {
+    for (const [name, rxnorm, patient, expected] of pairs.filter((p) => p[3] === 'critical')) {
+      const cards = await sign(patient, [draft(patient, rxnorm, name)], 'prefetch');
+      for (const card of cards.filter((c) => c.indicator === 'critical')) {
+        expect({ name, suggestions: card.suggestions?.length ?? 0 }).toEqual({ name, suggestions: expect.any(Number) });
+        for (const s of card.suggestions ?? []) {
+          expect(s.actions.some((a) => a.type === 'delete' && a.resourceId === 'MedicationRequest/draft-1')).toBe(true);
+          for (const a of s.actions) {
+            const codes = (a.resource?.['medicationCodeableConcept']?.coding ?? []).map((c: { code: string }) => c.code);
+            expect({ name, expected, keeps: codes.includes(rxnorm) || (a.type === 'update') }).toEqual({ name, expected, keeps: false });
+          }
+        }
+      }
+    }
+  });
+
+  it('order-select: only the selected drafts are checked', async () => {
+    const a = draft('pgx-cyp2c19-poor', '32968', 'clopidogrel', 75, 'sel-1');
+    const b = draft('pgx-cyp2c19-poor', '2556', 'citalopram', 20, 'sel-2');
+    const cards = await sign('pgx-cyp2c19-poor', [a, b], 'prefetch', h, 'order-select', ['MedicationRequest/sel-2']);
+    expect(cards.map((c) => c.extension?.[KEY]?.['drug'].name)).toEqual(['citalopram']);
+  });
+
+  it('card and suggestion uuids are stable for the same input', async () => {
+    const body = [draft('pgx-cyp2c19-poor', '32968', 'clopidogrel')];
+    const hookInstance = 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea';
+    const prefetch = await prefetchFor('pgx-cyp2c19-poor');
+    const call = async () =>
+      (
+        await request(h.app)
+          .post('/cds-services/pharmacogenomics')
+          .set('Authorization', `Bearer ${await h.token('/cds-services/pharmacogenomics')}`)
+          .send({ hook: 'order-sign', hookInstance, context: { userId: 'Practitioner/dr-1', patientId: 'pgx-cyp2c19-poor', draftOrders: { resourceType: 'Bundle', entry: body.map((resource) => ({ resource })) } }, prefetch })
+      ).body.cards as CardOut[];
+    const [x, y] = [await call(), await call()];
+    expect(y.map((c) => c.uuid)).toEqual(x.map((c) => c.uuid));
+    expect(y.flatMap((c) => c.suggestions?.map((s) => s.uuid) ?? [])).toEqual(x.flatMap((c) => c.suggestions?.map((s) => s.uuid) ?? []));
+  });
+
+  it('robustness: drafts without a code, malformed and odd orders never give a 5xx', async () => {
+    const odd = [
+      { resourceType: 'MedicationRequest', id: 'nocode', status: 'draft', intent: 'order', subject: { reference: 'Patient/pgx-multi' } },
+      { resourceType: 'MedicationRequest', id: 'textonly', status: 'draft', intent: 'order', subject: { reference: 'Patient/pgx-multi' }, medicationCodeableConcept: { text: 'Simvastatin 40 mg tablet' } },
+      { resourceType: 'MedicationRequest', id: 'weird', status: 'draft', intent: 'order', subject: { reference: 'Patient/pgx-multi' }, medicationCodeableConcept: { coding: [{ system: RXNORM, code: '???' }] } },
+    ];
+    const cards = await sign('pgx-multi', odd, 'prefetch');
+    const simva = cards.find((c) => c.extension?.[KEY]?.['drug'].matchedBy === 'text');
+    expect(simva?.detail).toMatch(/recognised from the order's text/);
+  });
+});
