@@ -217,6 +217,56 @@ describe('pharmacogenomics on fixture patients', () => {
     expect(y.flatMap((c) => c.suggestions?.map((s) => s.uuid) ?? [])).toEqual(x.flatMap((c) => c.suggestions?.map((s) => s.uuid) ?? []));
   });
 
+  it('every card extension validates against PharmacogenomicsExtension in openapi/openapi.json', async () => {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const formats = (await import('ajv-formats')).default as unknown as { default: (a: unknown) => void };
+    const { readFileSync } = await import('node:fs');
+    const ajv = new Ajv2020({ strict: true, allErrors: true, keywords: ['openapi', 'info', 'paths', 'components', 'servers', 'tags', 'security', 'webhooks', 'externalDocs', 'jsonSchemaDialect'] });
+    formats.default(ajv);
+    ajv.addSchema(JSON.parse(readFileSync('openapi/openapi.json', 'utf8')), 'openapi.json');
+    const validate = ajv.getSchema('openapi.json#/components/schemas/PharmacogenomicsExtension')!;
+    const cases: [string, string, string][] = [['pgx-cyp2c19-poor', '32968', 'clopidogrel'], ['pgx-warfarin', '11289', 'warfarin'], ['pgx-no-results', '190521', 'abacavir'], ['pgx-conflicting', '32968', 'clopidogrel'], ['pgx-multi', '4492', 'fluorouracil']];
+    for (const [p, rx, name] of cases) {
+      for (const card of await sign(p, [draft(p, rx, name)], 'prefetch')) {
+        expect({ p, ok: validate(card.extension![KEY]), errors: validate.errors ?? null }).toEqual({ p, ok: true, errors: null });
+      }
+    }
+  });
+
+  it('robustness: malformed genotypes, unknown alleles and conflicting duplicates give a sensible card or none, never a 5xx', async () => {
+    const obs = (id: string, text: string, gene: string, hgnc: string, date: string) => ({
+      resourceType: 'Observation', id, status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'GE' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code: '84413-4' }] },
+      subject: { reference: 'Patient/odd' }, effectiveDateTime: date,
+      valueCodeableConcept: { text },
+      component: [{ code: { coding: [{ system: 'http://loinc.org', code: '48018-6' }] }, valueCodeableConcept: { coding: [{ system: 'http://www.genenames.org/geneId', code: hgnc, display: gene }] } }],
+    });
+    const bundle = (...resources: unknown[]) => ({ resourceType: 'Bundle', type: 'searchset', entry: resources.map((resource) => ({ resource })) });
+    const genomics = bundle(
+      obs('a', 'CYP2C19 *2', 'CYP2C19', 'HGNC:2621', '2025-01-01'), // malformed
+      obs('b', 'CYP2D6 *1/*999', 'CYP2D6', 'HGNC:2625', '2025-01-01'), // unknown allele
+      obs('c', 'TPMT *1/*1', 'TPMT', 'HGNC:12014', '2025-01-01'), // conflicting duplicates
+      obs('d', 'TPMT *3A/*3A', 'TPMT', 'HGNC:12014', '2025-02-01'),
+    );
+    const prefetch = { patient: { resourceType: 'Patient', id: 'odd', gender: 'female', birthDate: '1970-01-01' }, genomics, genotypes: genomics, body: null, medicationRequests: null, medicationStatements: null };
+    const drafts = [draft('odd', '32968', 'clopidogrel'), draft('odd', '2670', 'codeine', 30, 'draft-2'), draft('odd', '1256', 'azathioprine', 50, 'draft-3')];
+    const res = await request(h.app)
+      .post('/cds-services/pharmacogenomics')
+      .set('Authorization', `Bearer ${await h.token('/cds-services/pharmacogenomics')}`)
+      .send({ hook: 'order-sign', hookInstance: crypto.randomUUID(), context: { userId: 'Practitioner/dr-1', patientId: 'odd', draftOrders: bundle(...drafts) }, prefetch });
+    expect(res.status).toBe(200);
+    const cards = res.body.cards as CardOut[];
+    const byDrug = (n: string) => cards.filter((c) => c.extension?.[KEY]?.['drug'].name === n);
+    // malformed CYP2C19: no usable result -> treated as not tested (clopidogrel is tested first)
+    expect(byDrug('clopidogrel').map((c) => c.extension![KEY]!['testsSuggested'])).toEqual([['CYP2C19']]);
+    // unknown CYP2D6 allele: indeterminate, no drug advice
+    expect(byDrug('codeine').map((c) => c.summary)).toEqual([expect.stringMatching(/indeterminate/)]);
+    expect(byDrug('codeine')[0]!.suggestions).toBeUndefined();
+    // conflicting TPMT results: no genotype is used, so no TPMT advice (NUDT15 absent too -> test card)
+    expect(byDrug('azathioprine').every((c) => !c.extension![KEY]!['recommendationId'])).toBe(true);
+  });
+
   it('robustness: drafts without a code, malformed and odd orders never give a 5xx', async () => {
     const odd = [
       { resourceType: 'MedicationRequest', id: 'nocode', status: 'draft', intent: 'order', subject: { reference: 'Patient/pgx-multi' } },
