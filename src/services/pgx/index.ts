@@ -77,6 +77,8 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
       const cards: Card[] = [];
       for (const [i, draft] of drafts.entries()) {
         if (draft.matchedBy === 'none') continue; // no code and no text: nothing to check
+        // Topical and other non-systemic forms (e.g. fluorouracil cream) are outside the CPIC recommendations.
+        if (draft.nonSystemic) continue;
         const forCard: DraftForCard = { ...draft, key: draft.reference ?? `draft-${i}` };
         for (const ingredient of draft.ingredients) {
           for (const a of assessDrug(ingredient.rxnorm, genomics, deps.options)) {
