@@ -4,11 +4,13 @@ import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { createJwtVerifier, type JwtVerifier } from './auth/jwt.js';
+import { randomBytes } from 'node:crypto';
+import { analyticsRoutes } from './analytics/routes.js';
+import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions } from './auth/jwt.js';
+import { SqliteDecisionStore, type DecisionStore } from './store/index.js';
 import { requireClientJwt } from './auth/middleware.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { TrustedClient } from './auth/types.js';
-import { MemoryFeedbackStore, type FeedbackStore } from './cds/feedback-store.js';
 import type { ServiceRegistry } from './cds/registry.js';
 import { cdsRoutes } from './cds/routes.js';
 import { createValidators } from './cds/validation.js';
@@ -33,8 +35,11 @@ export interface AppDeps {
   readonly trustedClients: readonly TrustedClient[];
   /** FHIR servers allowed when auth is off (no client allowlist to consult). */
   readonly defaultFhirServers?: readonly string[];
-  readonly feedbackStore?: FeedbackStore;
+  /** Cards, feedback and audit trail; an in-memory SQLite store when not given. */
+  readonly store?: DecisionStore;
   readonly replayCache?: ReplayCache;
+  /** Remote JWK Set factory (shared through Redis with several replicas). */
+  readonly remoteJwks?: JwtVerifierOptions['remoteJwks'];
   readonly metrics?: Metrics;
   readonly readinessChecks?: readonly ReadinessCheck[];
   readonly healthState?: HealthState;
@@ -45,7 +50,7 @@ export interface AppDeps {
 export interface App {
   readonly app: Express;
   readonly metrics: Metrics;
-  readonly feedbackStore: FeedbackStore;
+  readonly store: DecisionStore;
   readonly healthState: HealthState;
   readonly verifier: JwtVerifier;
 }
@@ -54,13 +59,16 @@ export interface App {
 export function createApp(deps: AppDeps): App {
   const { config, logger, registry } = deps;
   const metrics = deps.metrics ?? new Metrics();
-  const feedbackStore = deps.feedbackStore ?? new MemoryFeedbackStore();
+  const store = deps.store ?? SqliteDecisionStore.openSync({ path: ':memory:' });
+  // Without a configured secret, pseudonyms are stable only for this process (the entry point warns).
+  const pseudonymSecret = config.pseudonymSecret ?? randomBytes(32).toString('base64url');
   const healthState = deps.healthState ?? { shuttingDown: false };
   const validators = createValidators(OPENAPI_PATH);
   const openapi = readFileSync(OPENAPI_PATH, 'utf8');
   const verifier = createJwtVerifier({
     clients: deps.trustedClients,
     replayCache: deps.replayCache ?? new MemoryReplayCache(),
+    ...(deps.remoteJwks ? { remoteJwks: deps.remoteJwks } : {}),
     clockSkewSeconds: config.jwtClockSkewSeconds,
     maxLifetimeSeconds: config.jwtMaxLifetimeSeconds,
     jwksTimeoutMs: config.jwksTimeoutMs,
@@ -114,14 +122,16 @@ export function createApp(deps: AppDeps): App {
       config,
       registry,
       validators,
-      feedbackStore,
+      store,
+      pseudonymSecret,
       metrics,
       logger,
       defaultFhirServers: deps.defaultFhirServers ?? [],
       authenticate,
     }),
   );
+  app.use(analyticsRoutes({ store, verifier, publicBaseUrl: config.publicBaseUrl, adminToken: config.analyticsAdminToken, scope: config.analyticsScope }));
   app.use(notFoundHandler);
   app.use(errorHandler);
-  return { app, metrics, feedbackStore, healthState, verifier };
+  return { app, metrics, store, healthState, verifier };
 }

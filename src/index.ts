@@ -2,12 +2,16 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { CARDS_DIR, createApp, MODELS_DIR, PROJECT_ROOT } from './app.js';
 import { ModelLoadError, ModelRuntime } from './models/runtime.js';
+import { openRedis } from './auth/redis-client.js';
+import { sharedJwksFactory } from './auth/redis-jwks-cache.js';
+import { RedisReplayCache } from './auth/redis-replay-cache.js';
+import { MigrationError, openDecisionStore, type DecisionStore } from './store/index.js';
 import { loadTrustedClients } from './auth/trusted-clients.js';
 import type { TrustedClient } from './auth/types.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import type { ReadinessCheck } from './health/routes.js';
 import { createLogger } from './logging/logger.js';
-import { ensureSandboxClientKey, sandboxTrustedClient } from './sandbox/sandbox-client.js';
+import { ensureSandboxClientKey, ensureSandboxSecret, sandboxTrustedClient } from './sandbox/sandbox-client.js';
 import { buildRegistry } from './services/index.js';
 
 /** Entry point: the only place that listens. */
@@ -70,8 +74,57 @@ async function main(): Promise<void> {
   closers.push(() => models.close());
   logger.info({ models: models.list().map(({ id, version }) => `${id}@${version}`) }, 'models loaded');
 
+  // Decision store: versioned migrations at start; a failed one stops the start with its name.
+  let store: DecisionStore;
+  try {
+    store = await openDecisionStore(config.store.kind === 'sqlite' ? { kind: 'sqlite', path: resolve(PROJECT_ROOT, config.store.path) } : config.store);
+  } catch (err) {
+    const what = err instanceof MigrationError ? err.message : `cannot open the ${config.store.kind} store (${(err as Error).message})`;
+    process.stderr.write(`precision-cds: ${what}\n`);
+    process.exit(1);
+  }
+  closers.push(() => store.close());
+  readinessChecks.push({ name: 'store', check: async () => (await store.ping().then(() => true, () => false)) ? { status: 'ok' } : { status: 'unavailable' } });
+  const purge = (): void => {
+    const cutoff = new Date(Date.now() - config.retentionDays * 86_400_000);
+    store.purge(cutoff).then(
+      (counts) => logger.info({ retentionDays: config.retentionDays, ...counts }, 'retention purge done'),
+      (err: unknown) => logger.error({ err }, 'retention purge failed'),
+    );
+  };
+  purge();
+  setInterval(purge, 6 * 3_600_000).unref();
+
+  let pseudonymSecret = config.pseudonymSecret;
+  if (!pseudonymSecret) {
+    if (config.sandbox) pseudonymSecret = ensureSandboxSecret(resolve(PROJECT_ROOT, '.sandbox'));
+    else logger.warn('PSEUDONYM_SECRET is not set: audit pseudonyms will differ after a restart. Set it in production.');
+  }
+
+  // Several replicas: jti replay and JWKS caches shared through Redis.
+  let shared: { replayCache: RedisReplayCache; remoteJwks: ReturnType<typeof sharedJwksFactory> } | undefined;
+  if (config.redisUrl) {
+    const redis = await openRedis(config.redisUrl, { onError: (err) => logger.warn({ err: (err as Error).message }, 'redis error') }).catch((err: unknown) => {
+      process.stderr.write(`precision-cds: cannot reach REDIS_URL (${(err as Error).message})\n`);
+      process.exit(1);
+    });
+    shared = { replayCache: new RedisReplayCache(redis), remoteJwks: sharedJwksFactory(redis) };
+    readinessChecks.push({ name: 'redis', check: async () => ((await redis.ping().then(() => true, () => false)) ? { status: 'ok' } : { status: 'unavailable' }) });
+    closers.push(() => redis.quit().then(() => undefined));
+  }
+
   const registry = buildRegistry({ models, cardsDir: CARDS_DIR, publicBaseUrl: config.publicBaseUrl, lookbackDays: config.lookbackDays, pgx: { showNormal: config.pgxShowNormal, preTesting: config.pgxPreTesting } });
-  const { app, healthState, feedbackStore } = createApp({ config, logger, registry, trustedClients, defaultFhirServers, readinessChecks, models });
+  const { app, healthState } = createApp({
+    config: pseudonymSecret ? Object.freeze({ ...config, pseudonymSecret }) : config,
+    logger,
+    registry,
+    trustedClients,
+    defaultFhirServers,
+    readinessChecks,
+    models,
+    store,
+    ...(shared ? { replayCache: shared.replayCache, remoteJwks: shared.remoteJwks } : {}),
+  });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((ok, fail) => {
     server.once('listening', ok);
@@ -106,7 +159,7 @@ async function main(): Promise<void> {
     }, config.shutdownGraceMs);
     force.unref();
     server.close(() => {
-      void Promise.allSettled([...closers.map((c) => c()), feedbackStore.close()]).then(() => {
+      void Promise.allSettled(closers.map((c) => c())).then(() => {
         logger.info('stopped');
         logger.flush();
         process.exit(0);

@@ -6,6 +6,7 @@ import {
   jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
+  type RemoteJWKSetOptions,
 } from 'jose';
 import type { ReplayCache } from './replay-cache.js';
 import type { ClientIdentity, TrustedClient } from './types.js';
@@ -33,6 +34,8 @@ export interface JwtVerifierOptions {
   readonly jwksTimeoutMs: number;
   readonly jwksCacheSeconds: number;
   readonly now?: () => number;
+  /** Builds a remote JWK Set (e.g. one whose cache is shared through Redis); jose's own by default. */
+  readonly remoteJwks?: (url: string, options: RemoteJWKSetOptions) => JWTVerifyGetKey;
 }
 
 export interface JwtVerifier {
@@ -50,11 +53,8 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
   const remote = (url: string): JWTVerifyGetKey => {
     let set = remoteSets.get(url);
     if (!set) {
-      set = createRemoteJWKSet(new URL(url), {
-        timeoutDuration: opts.jwksTimeoutMs,
-        cacheMaxAge: opts.jwksCacheSeconds * 1000,
-        cooldownDuration: 30_000,
-      });
+      const options: RemoteJWKSetOptions = { timeoutDuration: opts.jwksTimeoutMs, cacheMaxAge: opts.jwksCacheSeconds * 1000, cooldownDuration: 30_000 };
+      set = opts.remoteJwks ? opts.remoteJwks(url, options) : createRemoteJWKSet(new URL(url), options);
       remoteSets.set(url, set);
     }
     return set;

@@ -7,18 +7,20 @@ import { createFhirAccess, FhirAccessError, type FhirAccess } from '../fhir/fhir
 import type { Metrics } from '../metrics/metrics.js';
 import { InferenceError } from '../models/runtime.js';
 import { guardJsonBody } from './body-guard.js';
-import type { FeedbackStore } from './feedback-store.js';
+import { pseudonymize, type DecisionStore } from '../store/index.js';
 import { cleanServiceResponse, pruneEmpty } from './json.js';
 import { resolvePrefetch } from './prefetch.js';
 import { ServiceRegistry } from './registry.js';
-import type { CdsHookRequest, CdsServiceDefinition, CdsServiceResponse, FeedbackItem } from './types.js';
+import type { CdsHandlerOutput, CdsHookRequest, CdsServiceDefinition, CdsServiceResponse, FeedbackItem, PrefetchResult, Provenance } from './types.js';
 import type { Validation, Validators } from './validation.js';
 
 export interface CdsRoutesDeps {
   readonly config: AppConfig;
   readonly registry: ServiceRegistry;
   readonly validators: Validators;
-  readonly feedbackStore: FeedbackStore;
+  readonly store: DecisionStore;
+  /** HMAC key for the audit log's pseudonymous patient and user ids. */
+  readonly pseudonymSecret: string;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** FHIR servers allowed when no authenticated client is known (auth off). */
@@ -48,7 +50,7 @@ function findService(registry: ServiceRegistry, id: string): CdsServiceDefinitio
 }
 
 export function cdsRoutes(deps: CdsRoutesDeps): Router {
-  const { config, registry, validators, feedbackStore, metrics } = deps;
+  const { config, registry, validators, store, metrics } = deps;
   const router = Router();
 
   // Spec 2.0 §Discovery: {baseUrl}/cds-services, always available over GET.
@@ -71,9 +73,37 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
     invalid(validators.context(request.hook, request.context));
 
     const started = process.hrtime.bigint();
+    const elapsedMs = (): number => Number(process.hrtime.bigint() - started) / 1e6;
+    let prefetchSeen: PrefetchResult | undefined;
+    let provenance: Provenance | undefined;
+    let cardUuids: string[] = [];
+    // Audit trail (issue 5): who asked what, which data and models were used, what was answered.
+    // Pseudonyms only: never a token, a raw identifier or a clinical value.
+    const audit = async (status: number): Promise<void> => {
+      const ctx = request.context;
+      try {
+        await store.recordAudit({
+          at: new Date(),
+          ...(req.client ? { clientIss: req.client.iss, ...(req.client.tenant ? { tenant: req.client.tenant } : {}) } : {}),
+          serviceId: service.id,
+          hook: request.hook,
+          hookInstance: request.hookInstance,
+          status,
+          latencyMs: Math.round(elapsedMs() * 100) / 100,
+          ...(typeof ctx['patientId'] === 'string' ? { patientToken: pseudonymize(deps.pseudonymSecret, 'patient', ctx['patientId']) } : {}),
+          ...(typeof ctx['userId'] === 'string' ? { userToken: pseudonymize(deps.pseudonymSecret, 'user', ctx['userId']) } : {}),
+          prefetchSupplied: [...(prefetchSeen?.supplied ?? [])],
+          prefetchFetched: [...(prefetchSeen?.fetched ?? [])],
+          models: [...(provenance?.models ?? [])],
+          cardUuids,
+        });
+      } catch (err) {
+        req.log.error({ err, serviceId: service.id }, 'audit write failed');
+      }
+    };
     const observe = (status: number): void => {
       metrics.cdsRequests.inc({ service: service.id, hook: request.hook, status: String(status) });
-      metrics.cdsLatency.observe({ service: service.id, hook: request.hook }, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.cdsLatency.observe({ service: service.id, hook: request.hook }, elapsedMs() / 1000);
     };
 
     const deadline = AbortSignal.timeout(config.prefetchDeadlineMs);
@@ -81,24 +111,25 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
     res.on('close', () => abort.abort());
     const signal = AbortSignal.any([deadline, abort.signal]);
 
-    let fhir: FhirAccess | undefined;
-    if (request.fhirServer) {
-      const allowed = req.client?.client.fhir_servers ?? deps.defaultFhirServers;
-      const baseUrl = checkFhirServer(request.fhirServer, allowed, config.allowHttpFhir);
-      // The token is used for this request's FHIR server only and is never stored or logged.
-      if (request.fhirAuthorization) {
-        fhir = createFhirAccess({
-          baseUrl,
-          accessToken: request.fhirAuthorization.access_token,
-          timeoutMs: config.fhirTimeoutMs,
-          maxPages: config.fhirMaxPages,
-          signal,
-        });
-      }
-    }
-
     try {
+      let fhir: FhirAccess | undefined;
+      if (request.fhirServer) {
+        const allowed = req.client?.client.fhir_servers ?? deps.defaultFhirServers;
+        const baseUrl = checkFhirServer(request.fhirServer, allowed, config.allowHttpFhir);
+        // The token is used for this request's FHIR server only and is never stored or logged.
+        if (request.fhirAuthorization) {
+          fhir = createFhirAccess({
+            baseUrl,
+            accessToken: request.fhirAuthorization.access_token,
+            timeoutMs: config.fhirTimeoutMs,
+            maxPages: config.fhirMaxPages,
+            signal,
+          });
+        }
+      }
+
       const prefetch = await resolvePrefetch(service.prefetch ?? {}, request, fhir);
+      prefetchSeen = prefetch;
       metrics.prefetchKeys.inc({ service: service.id, source: 'supplied' }, prefetch.supplied.length);
       metrics.prefetchKeys.inc({ service: service.id, source: 'fetched' }, prefetch.fetched.length);
       metrics.prefetchKeys.inc({ service: service.id, source: 'unavailable' }, Object.keys(prefetch.unavailable).length);
@@ -122,16 +153,28 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
         signal,
         now: new Date(),
       });
-      const response = cleanServiceResponse(output as CdsServiceResponse);
+      provenance = (output as CdsHandlerOutput).provenance;
+      const { provenance: _internal, ...sendable } = output as CdsHandlerOutput;
+      const response = cleanServiceResponse(sendable as CdsServiceResponse);
       const check = validators.response(response);
       if (!check.ok) {
         // A service that breaks the spec must not reach a clinician's screen.
         req.log.error({ serviceId: service.id, problems: check.issues.map((i) => i.diagnostics) }, 'service produced an invalid response');
         throw new HttpError('INTERNAL');
       }
-      await feedbackStore.recordIssuedCards(service.id, request.hookInstance, response.cards);
+      cardUuids = response.cards.map((c) => c.uuid).filter((u): u is string => typeof u === 'string');
+      await store.recordIssuedCards({
+        serviceId: service.id,
+        hook: request.hook,
+        hookInstance: request.hookInstance,
+        cards: response.cards.map((c) => ({ ...c, ...(c.uuid && provenance?.cardKinds[c.uuid] ? { kind: provenance.cardKinds[c.uuid] } : {}) })),
+        models: [...(provenance?.models ?? [])],
+        ruleTables: [...(provenance?.ruleTables ?? [])],
+        at: new Date(),
+      });
       for (const c of response.cards) metrics.cardsIssued.inc({ service: service.id, indicator: c.indicator });
       observe(200);
+      await audit(200);
       sendJson(res, 200, response);
     } catch (err) {
       if (err instanceof InferenceError) req.log.error({ modelId: err.modelId, err: err.cause }, 'model inference failed');
@@ -139,7 +182,9 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
         err instanceof FhirAccessError
           ? new HttpError('PRECONDITION_FAILED', [{ diagnostics: `data needed from the FHIR server could not be obtained: ${err.failure}` }])
           : err;
-      observe(mapped instanceof HttpError ? mapped.status : 500);
+      const status = mapped instanceof HttpError ? mapped.status : 500;
+      observe(status);
+      await audit(status);
       throw mapped;
     }
   });
@@ -152,7 +197,8 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
     guardJsonBody(req.body, MAX_JSON_DEPTH);
     invalid(validators.feedback(req.body));
     const items = (req.body as { feedback: FeedbackItem[] }).feedback;
-    const statuses = await feedbackStore.recordFeedback(service.id, items);
+    // Answered only once the store says the write is durable (issue 5).
+    const statuses = await store.recordFeedback(service.id, items, new Date());
     sendJson(res, 200, { feedback: items.map((item, i) => ({ card: item.card, status: statuses[i] })) });
   });
 

@@ -144,7 +144,19 @@ export interface CdsHandlerInput {
   readonly now: Date;
 }
 
-export type CdsHandler = (input: CdsHandlerInput) => Promise<CdsServiceResponse>;
+/** What produced a response, for the audit trail; never sent to the client. */
+export interface Provenance {
+  readonly models: readonly { readonly id: string; readonly version: string }[];
+  readonly ruleTables: readonly { readonly id: string; readonly version: string }[];
+  /** Card kind per card uuid (e.g. the guideline outcome or recommendation id), for analytics. */
+  readonly cardKinds: Readonly<Record<string, string>>;
+}
+
+export interface CdsHandlerOutput extends CdsServiceResponse {
+  readonly provenance?: Provenance;
+}
+
+export type CdsHandler = (input: CdsHandlerInput) => Promise<CdsHandlerOutput>;
 
 /** A decision service: a declaration plus a handler (the cds-hooks sandbox pattern). */
 export interface CdsServiceDefinition {

@@ -51,6 +51,17 @@ export interface AppConfig {
   readonly pgxShowNormal: boolean;
   /** Pharmacogenomics: per-drug override of "test before prescribing" (drug name or RxNorm -> on/off). */
   readonly pgxPreTesting: Readonly<Record<string, boolean>>;
+  /** Decision store: SQLite file (default) or PostgreSQL (DATABASE_URL) for several replicas. */
+  readonly store: { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string };
+  /** Key of the HMAC that turns patient and user ids into pseudonyms in the audit log. */
+  readonly pseudonymSecret: string | undefined;
+  readonly retentionDays: number;
+  /** Shared replay and JWKS caches for several replicas. */
+  readonly redisUrl: string | undefined;
+  /** Bearer secret that opens /analytics (compared in constant time). */
+  readonly analyticsAdminToken: string | undefined;
+  /** Scope a trusted client's JWT must carry (and be granted) to read /analytics. */
+  readonly analyticsScope: string;
   /** ONNX Runtime intra-op threads per model session. */
   readonly modelThreads: number;
   /** Shutdown grace period after SIGTERM. */
@@ -99,6 +110,24 @@ function httpUrl(name: string, value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
   if (url.search || url.hash) throw new ConfigError(name, 'must not have a query or fragment');
   return url.toString().replace(/\/+$/, '');
+}
+
+function storeConfig(env: Env): AppConfig['store'] {
+  const kind = str(env, 'STORE', env['DATABASE_URL']?.trim() ? 'postgres' : 'sqlite');
+  if (kind === 'sqlite') return Object.freeze({ kind, path: str(env, 'SQLITE_PATH', 'data/precision-cds.sqlite') });
+  if (kind !== 'postgres') throw new ConfigError('STORE', `must be sqlite or postgres, got "${kind}"`);
+  const url = str(env, 'DATABASE_URL');
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL');
+  const schema = env['DATABASE_SCHEMA']?.trim();
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConfigError('DATABASE_SCHEMA', 'must be a plain lower-case identifier');
+  return Object.freeze({ kind, url, ...(schema ? { schema } : {}) });
+}
+
+function secret(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (v.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
+  return v;
 }
 
 /** PGX_PRETEST_OVERRIDES="abacavir=on,clopidogrel=off": which drugs get a "test first" card. */
@@ -152,6 +181,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 120000),
     modelThreads: int(env, 'MODEL_THREADS', 1, 1, 64),
     pgxShowNormal: bool(env, 'PGX_SHOW_NORMAL', false),
+    store: storeConfig(env),
+    pseudonymSecret: secret(env, 'PSEUDONYM_SECRET'),
+    retentionDays: int(env, 'RETENTION_DAYS', 365, 1, 36500),
+    redisUrl: env['REDIS_URL']?.trim() || undefined,
+    analyticsAdminToken: secret(env, 'ANALYTICS_ADMIN_TOKEN'),
+    analyticsScope: str(env, 'ANALYTICS_SCOPE', 'analytics/cards.read'),
     pgxPreTesting: preTesting(env),
     lookbackDays: Object.freeze({
       lipids: int(env, 'LOOKBACK_LIPIDS_DAYS', 1826, 1, 36500),

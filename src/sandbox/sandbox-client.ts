@@ -44,3 +44,13 @@ export async function signSandboxToken(privateJwk: JWK, audience: string, lifeti
     .setJti(randomUUID())
     .sign(key);
 }
+
+/** A pseudonym key kept beside the sandbox client key, so sandbox pseudonyms stay stable across restarts. */
+export function ensureSandboxSecret(dir: string): string {
+  const file = join(dir, 'pseudonym-secret');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${randomUUID()}${randomUUID()}\n`, { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}

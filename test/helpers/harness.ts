@@ -7,6 +7,8 @@ import type { CdsServiceDefinition } from '../../src/cds/types.js';
 import { loadConfig, type AppConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { ModelRuntime } from '../../src/models/runtime.js';
+import type { DecisionStore } from '../../src/store/index.js';
+import type { ReplayCache } from '../../src/auth/replay-cache.js';
 
 export const TEST_BASE_URL = 'https://cds.test.example';
 export const TEST_ISSUER = 'https://ehr.test.example';
@@ -64,6 +66,8 @@ export interface HarnessOptions {
   readonly clients?: (key: ClientKey) => TrustedClient[];
   readonly defaultFhirServers?: readonly string[];
   readonly models?: ModelRuntime;
+  readonly store?: DecisionStore;
+  readonly replayCache?: ReplayCache;
 }
 
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -88,6 +92,8 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     trustedClients: clients,
     defaultFhirServers: opts.defaultFhirServers ?? [],
     ...(opts.models ? { models: opts.models } : {}),
+    ...(opts.store ? { store: opts.store } : {}),
+    ...(opts.replayCache ? { replayCache: opts.replayCache } : {}),
   });
   return {
     ...built,

@@ -10,6 +10,7 @@ export interface ModelRunner {
 }
 
 interface Guideline {
+  readonly version: string;
   readonly source: string;
   readonly riskCategories: readonly { id: RiskCategory; label: string; minPercent: number; maxPercentExclusive: number }[];
   readonly primaryPreventionAge: readonly [number, number];
@@ -23,6 +24,8 @@ interface Guideline {
 }
 
 export const GUIDELINE = loadJson<Guideline>(import.meta.url, './data/guideline.json');
+/** Version of the guideline rule table, recorded in the audit trail with each decision. */
+export const GUIDELINE_VERSION = GUIDELINE.version;
 
 export type RiskCategory = 'low' | 'borderline' | 'intermediate' | 'high';
 export type Intensity = 'moderate' | 'high';

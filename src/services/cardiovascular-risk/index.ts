@@ -2,7 +2,7 @@ import type { Bundle, Condition, FhirResource, MedicationRequest, MedicationStat
 import { loadCardTemplates } from '../../cards/templates.js';
 import { HttpError } from '../../errors/http-error.js';
 import type { CdsServiceDefinition, PrefetchResult } from '../../cds/types.js';
-import { assessCardiovascularRisk, type ModelRunner } from './assess.js';
+import { assessCardiovascularRisk, GUIDELINE_VERSION, type ModelRunner } from './assess.js';
 import { buildCards, SERVICE_ID, type CvdCardTemplates } from './cards.js';
 import { extractCvdFeatures, type FeatureConfig, type PatientRecord } from './features/index.js';
 
@@ -74,7 +74,16 @@ export function cardiovascularRiskService(deps: CvdServiceDeps): CdsServiceDefin
       }
       const features = extractCvdFeatures(record, now, deps.features);
       const assessment = await assessCardiovascularRisk(features, deps.models);
-      return { cards: buildCards(assessment, templates, { hookInstance: request.hookInstance, patientId, publicBaseUrl: deps.publicBaseUrl }) };
+      const cards = buildCards(assessment, templates, { hookInstance: request.hookInstance, patientId, publicBaseUrl: deps.publicBaseUrl });
+      const results = [assessment.pce?.result, assessment.prevent.cvd, assessment.prevent.ascvd, assessment.prevent.hf].filter((r) => r !== undefined);
+      return {
+        cards,
+        provenance: {
+          models: results.map((r) => ({ id: r.modelId, version: String(r.version) })),
+          ruleTables: [{ id: 'acc-aha-2018-cholesterol', version: GUIDELINE_VERSION }],
+          cardKinds: Object.fromEntries(cards.map((c, i) => [c.uuid!, i === 0 ? assessment.outcome.kind : 'lipid-panel'])),
+        },
+      };
     },
   };
 }

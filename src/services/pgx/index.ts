@@ -4,11 +4,14 @@ import type { Card, CdsServiceDefinition, PrefetchResult } from '../../cds/types
 import type { ModelRunner } from '../cardiovascular-risk/assess.js';
 import { assessDrug, interpretResults, type DrugOptions } from './assess.js';
 import { conflictCard, indeterminateCard, PGX_SERVICE_ID, recommendationCard, testCard, warfarinCard, type DraftForCard, type PgxCardTemplates } from './cards.js';
+import { loadJson } from '../../util/data-file.js';
 import { activeMedicationIngredients, extractDraftMedications, extractPgxResults } from './inputs/index.js';
 import type { SuggestionContext } from './suggestions.js';
 import { predictWarfarinDose, warfarinInputs } from './warfarin.js';
 
 const LOINC = 'http://loinc.org';
+/** Version of the CPIC data the rule tables were written from, recorded with each decision. */
+const CPIC_DATA_VERSION = loadJson<{ cpicDataVersion: string }>(import.meta.url, './knowledge/data/recommendations.json').cpicDataVersion;
 
 /**
  * Prefetch (spec 2.0 §Prefetch template): genomic results by the Genetics category and by the
@@ -75,6 +78,8 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
       const genomics = interpretResults(extractPgxResults(obs, now));
       const ctx: SuggestionContext = { serviceId: PGX_SERVICE_ID, hookInstance: request.hookInstance, patientId };
       const cards: Card[] = [];
+      const kinds: Record<string, string> = {};
+      let usedWarfarinModel = false;
       for (const [i, draft] of drafts.entries()) {
         if (draft.matchedBy === 'none') continue; // no code and no text: nothing to check
         // Topical and other non-systemic forms (e.g. fluorouracil cream) are outside the CPIC recommendations.
@@ -84,16 +89,23 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
           for (const a of assessDrug(ingredient.rxnorm, genomics, deps.options)) {
             switch (a.kind) {
               case 'recommendations':
-                for (const r of a.recommendations) cards.push(recommendationCard(r, a.findings, forCard, templates, ctx));
+                for (const r of a.recommendations) {
+                  const card = recommendationCard(r, a.findings, forCard, templates, ctx);
+                  kinds[card.uuid!] = r.id;
+                  cards.push(card);
+                }
                 break;
               case 'conflict':
                 cards.push(conflictCard(a.conflict, ingredient.name, forCard, templates, ctx));
+                kinds[cards.at(-1)!.uuid!] = 'conflict';
                 break;
               case 'indeterminate':
                 cards.push(indeterminateCard(a.finding, ingredient.name, forCard, templates, ctx));
+                kinds[cards.at(-1)!.uuid!] = 'indeterminate';
                 break;
               case 'test':
                 cards.push(testCard(a.genes, ingredient.name, forCard, templates, ctx));
+                kinds[cards.at(-1)!.uuid!] = 'test-order';
                 break;
               case 'warfarin': {
                 const meds = activeMedicationIngredients(entries<MedicationRequest>(d['medicationRequests'], 'MedicationRequest'), entries<MedicationStatement>(d['medicationStatements'], 'MedicationStatement'));
@@ -110,6 +122,8 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
                 });
                 const { dose, notCalculated } = await predictWarfarinDose(deps.models, x);
                 cards.push(warfarinCard(x, dose, notCalculated, forCard, templates, ctx));
+                kinds[cards.at(-1)!.uuid!] = dose ? 'warfarin-dose' : 'warfarin-not-calculated';
+                usedWarfarinModel ||= dose !== undefined;
                 break;
               }
               case 'none':
@@ -118,7 +132,15 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
           }
         }
       }
-      return { cards };
+      const iwpcModel = usedWarfarinModel ? deps.models.get('iwpc-warfarin') : undefined;
+      return {
+        cards,
+        provenance: {
+          models: iwpcModel ? [{ id: iwpcModel.card.id, version: String(iwpcModel.version) }] : [],
+          ruleTables: [{ id: 'cpic-recommendations', version: CPIC_DATA_VERSION }],
+          cardKinds: kinds,
+        },
+      };
     },
   };
 }
