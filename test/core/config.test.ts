@@ -20,6 +20,13 @@ describe('configuration', () => {
     ['PUBLIC_BASE_URL', 'ftp://x'],
     ['SANDBOX_FHIR_PORT', '-1'],
     ['CORS_ORIGINS', 'https://ok.example,nope'],
+    ['STORE', 'mysql'],
+    ['PSEUDONYM_SECRET', 'too-short'],
+    ['RETENTION_DAYS', '0'],
+    ['ANALYTICS_ADMIN_TOKEN', 'short'],
+    ['PGX_PRETEST_OVERRIDES', 'abacavir'],
+    ['LOOKBACK_BP_DAYS', 'a year'],
+    ['MODEL_THREADS', '0'],
   ])('a bad %s (%s) stops the start with a message naming the variable', (name, value) => {
     let err: unknown;
     try {
@@ -29,6 +36,12 @@ describe('configuration', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message.startsWith(name)).toBe(true);
+  });
+
+  it('uses PostgreSQL when DATABASE_URL is set, SQLite otherwise', () => {
+    expect(loadConfig({ TRUSTED_CLIENTS: '/x' }).store).toEqual({ kind: 'sqlite', path: 'data/precision-cds.sqlite' });
+    expect(loadConfig({ TRUSTED_CLIENTS: '/x', DATABASE_URL: 'postgres://u@h/db' }).store).toEqual({ kind: 'postgres', url: 'postgres://u@h/db' });
+    expect(() => loadConfig({ TRUSTED_CLIENTS: '/x', STORE: 'postgres' })).toThrow(/^DATABASE_URL/);
   });
 
   it('requires TRUSTED_CLIENTS unless the sandbox or an explicit auth opt-out is set', () => {

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(process.cwd());
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
+// node with the tsx loader, one process: the tsx CLI would put the server in a child a SIGKILL misses.
+const RUN = [process.execPath, ['--import', 'tsx', 'src/index.ts']] as const;
 
 /** The real entry point as `npm start` runs it: sandbox FHIR server, sandbox client keys, listening, SIGTERM. */
 describe('entry point with the sandbox (npm start)', () => {
@@ -15,7 +16,7 @@ describe('entry point with the sandbox (npm start)', () => {
   let fhirBaseUrl = '';
 
   beforeAll(async () => {
-    child = spawn(TSX, ['src/index.ts'], {
+    child = spawn(RUN[0], [...RUN[1]], {
       cwd: ROOT,
       env: { ...process.env, SANDBOX: 'on', PORT: '0', SANDBOX_FHIR_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: 'http://127.0.0.1:3999' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,7 +79,7 @@ describe('entry point with the sandbox (npm start)', () => {
 describe('entry point configuration errors', () => {
   it('a bad variable stops the process with a message naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
-    const child = spawn(TSX, ['src/index.ts'], { cwd: ROOT, env: { ...process.env, PORT: 'eighty', SANDBOX: 'off', TRUSTED_CLIENTS: join(dir, 'x.json') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(RUN[0], [...RUN[1]], { cwd: ROOT, env: { ...process.env, PORT: 'eighty', SANDBOX: 'off', TRUSTED_CLIENTS: join(dir, 'x.json') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
     const code = await new Promise<number | null>((ok) => child.once('exit', ok));
