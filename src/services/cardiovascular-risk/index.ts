@@ -1,5 +1,6 @@
-import type { Bundle, Condition, FhirResource, MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4.js';
+import type { Condition, MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4.js';
 import { loadCardTemplates } from '../../cards/templates.js';
+import { resourcesOf } from '../../fhir/bundle.js';
 import { HttpError } from '../../errors/http-error.js';
 import type { CdsServiceDefinition, PrefetchResult } from '../../cds/types.js';
 import { assessCardiovascularRisk, GUIDELINE_VERSION, type ModelRunner } from './assess.js';
@@ -25,23 +26,17 @@ export const CVD_PREFETCH = {
   medicationStatements: 'MedicationStatement?patient={{context.patientId}}&status=active',
 } as const;
 
-function entries<T extends FhirResource>(value: FhirResource | null | undefined, type: T['resourceType']): T[] {
-  if (!value) return [];
-  if (value.resourceType === type) return [value as T];
-  if (value.resourceType !== 'Bundle') return [];
-  return ((value as Bundle).entry ?? []).map((e) => e.resource).filter((r): r is T => r?.resourceType === type);
-}
 
 /** The patient's record from the resolved prefetch (supplied or fetched). */
 export function recordFromPrefetch(prefetch: PrefetchResult): PatientRecord {
   const d = prefetch.data;
-  const patient = entries<Patient>(d['patient'], 'Patient')[0];
+  const patient = resourcesOf<Patient>(d['patient'], 'Patient')[0];
   return {
     ...(patient ? { patient } : {}),
-    observations: (['lipids', 'bloodPressure', 'smoking', 'body', 'renal'] as const).flatMap((k) => entries<Observation>(d[k], 'Observation')),
-    conditions: entries<Condition>(d['conditions'], 'Condition'),
-    medicationRequests: entries<MedicationRequest>(d['medicationRequests'], 'MedicationRequest'),
-    medicationStatements: entries<MedicationStatement>(d['medicationStatements'], 'MedicationStatement'),
+    observations: (['lipids', 'bloodPressure', 'smoking', 'body', 'renal'] as const).flatMap((k) => resourcesOf<Observation>(d[k], 'Observation')),
+    conditions: resourcesOf<Condition>(d['conditions'], 'Condition'),
+    medicationRequests: resourcesOf<MedicationRequest>(d['medicationRequests'], 'MedicationRequest'),
+    medicationStatements: resourcesOf<MedicationStatement>(d['medicationStatements'], 'MedicationStatement'),
   };
 }
 

@@ -1,5 +1,6 @@
-import type { Bundle, FhirResource, MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4.js';
+import type { MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4.js';
 import { loadCardTemplates } from '../../cards/templates.js';
+import { resourcesOf } from '../../fhir/bundle.js';
 import type { Card, CdsServiceDefinition, PrefetchResult } from '../../cds/types.js';
 import type { ModelRunner } from '../cardiovascular-risk/assess.js';
 import { assessDrug, interpretResults, type DrugOptions } from './assess.js';
@@ -27,18 +28,12 @@ export const PGX_PREFETCH = {
   medicationStatements: 'MedicationStatement?patient={{context.patientId}}&status=active',
 } as const;
 
-function entries<T extends FhirResource>(value: FhirResource | null | undefined, type: T['resourceType']): T[] {
-  if (!value) return [];
-  if (value.resourceType === type) return [value as T];
-  if (value.resourceType !== 'Bundle') return [];
-  return ((value as Bundle).entry ?? []).map((e) => e.resource).filter((r): r is T => r?.resourceType === type);
-}
 
 function observations(d: PrefetchResult['data']): Observation[] {
   const byId = new Map<string, Observation>();
   const anonymous: Observation[] = [];
   for (const key of ['genomics', 'genotypes', 'body'] as const) {
-    for (const o of entries<Observation>(d[key], 'Observation')) {
+    for (const o of resourcesOf<Observation>(d[key], 'Observation')) {
       if (o.id) byId.set(o.id, o);
       else anonymous.push(o);
     }
@@ -108,10 +103,10 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
                 kinds[cards.at(-1)!.uuid!] = 'test-order';
                 break;
               case 'warfarin': {
-                const meds = activeMedicationIngredients(entries<MedicationRequest>(d['medicationRequests'], 'MedicationRequest'), entries<MedicationStatement>(d['medicationStatements'], 'MedicationStatement'));
+                const meds = activeMedicationIngredients(resourcesOf<MedicationRequest>(d['medicationRequests'], 'MedicationRequest'), resourcesOf<MedicationStatement>(d['medicationStatements'], 'MedicationStatement'));
                 const codes = new Set(meds.map((m) => m.rxnorm));
                 const x = warfarinInputs({
-                  patient: entries<Patient>(d['patient'], 'Patient')[0],
+                  patient: resourcesOf<Patient>(d['patient'], 'Patient')[0],
                   observations: obs,
                   now,
                   ...(genomics.findings['VKORC1']?.diplotype ? { vkorc1Genotype: vkorc1From(genomics.findings['VKORC1'].phenotype, genomics.findings['VKORC1'].diplotype) } : {}),

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import type { Bundle, FhirResource } from 'fhir/r4.js';
+import type { FhirResource } from 'fhir/r4.js';
 import { CARDS_DIR, MODELS_DIR } from '../../../src/app.js';
-import { renderTemplate } from '../../../src/cds/prefetch.js';
 import { ModelRuntime } from '../../../src/models/runtime.js';
 import { pce as pceReference } from '../../../src/models/reference/pce.js';
 import { startSandboxFhirServer } from '../../../src/sandbox/fhir-server.js';
 import { cardiovascularRiskService, CVD_PREFETCH } from '../../../src/services/cardiovascular-risk/index.js';
+import { ehrPrefetch } from '../../helpers/ehr.js';
+import { openapiSchema } from '../../helpers/openapi-schema.js';
 import { createHarness, patientViewRequest, TEST_BASE_URL, TEST_ISSUER, type Harness } from '../../helpers/harness.js';
 
 type Ext = {
@@ -40,27 +41,7 @@ describe('cardiovascular-risk on fixture patients', () => {
     await models.close();
   });
 
-  /** Prefetch as an EHR would build it: each template rendered and searched on its own FHIR server. */
-  async function prefetchFor(patientId: string): Promise<Record<string, FhirResource | null>> {
-    const out: Record<string, FhirResource | null> = {};
-    for (const [key, template] of Object.entries(CVD_PREFETCH)) {
-      const r = renderTemplate(template, { patientId });
-      if (!r.ok) throw new Error(r.reason);
-      const res = await fetch(`${sandbox.baseUrl}/${r.url}`);
-      if (res.status === 404) {
-        out[key] = null;
-        continue;
-      }
-      let bundle = (await res.json()) as FhirResource;
-      // Follow paging so the prefetch is complete, as a client would.
-      while (bundle.resourceType === 'Bundle' && bundle.link?.some((l) => l.relation === 'next')) {
-        const next = (await (await fetch(bundle.link.find((l) => l.relation === 'next')!.url)).json()) as Bundle;
-        bundle = { ...next, entry: [...(bundle.entry ?? []), ...(next.entry ?? [])] };
-      }
-      out[key] = bundle;
-    }
-    return out;
-  }
+  const prefetchFor = (patientId: string): Promise<Record<string, FhirResource | null>> => ehrPrefetch(sandbox.baseUrl, CVD_PREFETCH, patientId);
 
   async function invoke(patientId: string, mode: 'prefetch' | 'fhir') {
     const body =
@@ -179,13 +160,7 @@ describe('cardiovascular-risk on fixture patients', () => {
   });
 
   it('every card extension validates against CardiovascularRiskExtension in openapi/openapi.json', async () => {
-    const { Ajv2020 } = await import('ajv/dist/2020.js');
-    const formats = (await import('ajv-formats')).default as unknown as { default: (a: unknown) => void };
-    const { readFileSync } = await import('node:fs');
-    const ajv = new Ajv2020({ strict: true, allErrors: true, keywords: ['openapi', 'info', 'paths', 'components', 'servers', 'tags', 'security', 'webhooks', 'externalDocs', 'jsonSchemaDialect'] });
-    formats.default(ajv);
-    ajv.addSchema(JSON.parse(readFileSync('openapi/openapi.json', 'utf8')), 'openapi.json');
-    const validate = ajv.getSchema('openapi.json#/components/schemas/CardiovascularRiskExtension')!;
+    const validate = openapiSchema('CardiovascularRiskExtension');
     for (const id of ['cvd-high-risk-male', 'cvd-too-young', 'cvd-missing-lipids', 'cvd-secondary-prevention', 'cvd-diabetic', 'cvd-on-statin']) {
       const body = await invoke(id, 'prefetch');
       expect({ id, ok: validate(ext(body)), errors: validate.errors ?? null }).toEqual({ id, ok: true, errors: null });

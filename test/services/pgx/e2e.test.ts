@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import type { Bundle, FhirResource } from 'fhir/r4.js';
+import type { FhirResource } from 'fhir/r4.js';
 import { CARDS_DIR, MODELS_DIR } from '../../../src/app.js';
-import { renderTemplate } from '../../../src/cds/prefetch.js';
 import { ModelRuntime } from '../../../src/models/runtime.js';
 import { iwpc } from '../../../src/models/reference/iwpc.js';
 import { startSandboxFhirServer } from '../../../src/sandbox/fhir-server.js';
 import { pharmacogenomicsService, PGX_PREFETCH } from '../../../src/services/pgx/index.js';
+import { ehrPrefetch } from '../../helpers/ehr.js';
+import { openapiSchema } from '../../helpers/openapi-schema.js';
 import { createHarness, TEST_ISSUER, type Harness } from '../../helpers/harness.js';
 
 const KEY = 'org.precision-cds.pharmacogenomics';
@@ -59,25 +60,7 @@ describe('pharmacogenomics on fixture patients', () => {
     await models.close();
   });
 
-  async function prefetchFor(patientId: string): Promise<Record<string, FhirResource | null>> {
-    const out: Record<string, FhirResource | null> = {};
-    for (const [key, template] of Object.entries(PGX_PREFETCH)) {
-      const r = renderTemplate(template, { patientId });
-      if (!r.ok) throw new Error(r.reason);
-      const res = await fetch(`${sandbox.baseUrl}/${r.url}`);
-      if (res.status === 404) {
-        out[key] = null;
-        continue;
-      }
-      let bundle = (await res.json()) as FhirResource;
-      while (bundle.resourceType === 'Bundle' && bundle.link?.some((l) => l.relation === 'next')) {
-        const next = (await (await fetch(bundle.link.find((l) => l.relation === 'next')!.url)).json()) as Bundle;
-        bundle = { ...next, entry: [...(bundle.entry ?? []), ...(next.entry ?? [])] };
-      }
-      out[key] = bundle;
-    }
-    return out;
-  }
+  const prefetchFor = (patientId: string): Promise<Record<string, FhirResource | null>> => ehrPrefetch(sandbox.baseUrl, PGX_PREFETCH, patientId);
 
   async function sign(patientId: string, drafts: Record<string, unknown>[], mode: 'prefetch' | 'fhir', harness = h, hook: 'order-sign' | 'order-select' = 'order-sign', selections?: string[]) {
     const context = {
@@ -218,13 +201,7 @@ describe('pharmacogenomics on fixture patients', () => {
   });
 
   it('every card extension validates against PharmacogenomicsExtension in openapi/openapi.json', async () => {
-    const { Ajv2020 } = await import('ajv/dist/2020.js');
-    const formats = (await import('ajv-formats')).default as unknown as { default: (a: unknown) => void };
-    const { readFileSync } = await import('node:fs');
-    const ajv = new Ajv2020({ strict: true, allErrors: true, keywords: ['openapi', 'info', 'paths', 'components', 'servers', 'tags', 'security', 'webhooks', 'externalDocs', 'jsonSchemaDialect'] });
-    formats.default(ajv);
-    ajv.addSchema(JSON.parse(readFileSync('openapi/openapi.json', 'utf8')), 'openapi.json');
-    const validate = ajv.getSchema('openapi.json#/components/schemas/PharmacogenomicsExtension')!;
+    const validate = openapiSchema('PharmacogenomicsExtension');
     const cases: [string, string, string][] = [['pgx-cyp2c19-poor', '32968', 'clopidogrel'], ['pgx-warfarin', '11289', 'warfarin'], ['pgx-no-results', '190521', 'abacavir'], ['pgx-conflicting', '32968', 'clopidogrel'], ['pgx-multi', '4492', 'fluorouracil']];
     for (const [p, rx, name] of cases) {
       for (const card of await sign(p, [draft(p, rx, name)], 'prefetch')) {
