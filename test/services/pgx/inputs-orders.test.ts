@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bundle, FhirResource, Medication, MedicationRequest, MedicationStatement } from 'fhir/r4.js';
 import {
@@ -68,7 +68,9 @@ function one(request: MedicationRequest | FhirResource, ...others: FhirResource[
 
 const names = (d: DraftMedication): string[] => d.ingredients.map((i) => i.name);
 
-describe('CDS Hooks examples', () => {
+const EXAMPLES = resolve(process.cwd(), '..', 'shared', 'cds-hooks', 'examples');
+if (!existsSync(EXAMPLES)) console.warn(`inputs-orders: CDS Hooks examples skipped, ${EXAMPLES} not found (../shared is beside CI and dev checkouts only)`);
+(existsSync(EXAMPLES) ? describe : describe.skip)('CDS Hooks examples', () => {
   it('order-select (library R4): the NutritionOrder is ignored, the selected MedicationRequest is read', () => {
     const ex = example('library1.0.1-order-select-context-R4.json');
     const before = JSON.stringify(ex);
