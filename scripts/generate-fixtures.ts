@@ -27,6 +27,7 @@ import type {
 } from 'fhir/r4.js';
 import { mkdirSync, readdirSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mulberry32 } from './prng.js';
 
 /** The instant every fixture date is relative to (also each Bundle's timestamp). */
 export const ANCHOR = '2026-06-01T00:00:00Z';
@@ -238,17 +239,6 @@ function hashSeed(text: string): number {
   return h;
 }
 
-/** mulberry32: returns uniform numbers in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Approximately standard normal (Irwin-Hall: sum of 12 uniforms minus 6); no transcendental functions. */
 const gaussian = (rand: () => number): number => {

@@ -1,6 +1,5 @@
 /** Shared helpers for the model tests: seeded PRNG, in-range input generators, ONNX runner. */
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { ModelCard } from '../../src/models/model-card.js';
 import { type CoefficientSet, loadCoefficients } from '../../src/models/reference/coefficients.js';
@@ -8,38 +7,17 @@ import { iwpcDose } from '../../src/models/reference/iwpc.js';
 import { pceRisk } from '../../src/models/reference/pce.js';
 import { preventRisk } from '../../src/models/reference/prevent.js';
 import { readFileSync } from 'node:fs';
+import { MODELS_DIR } from '../../scripts/build-models.js';
+import { mulberry32 } from '../../scripts/prng.js';
 
-export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
-
-export const MODEL_IDS = [
-  'pce-white-female',
-  'pce-white-male',
-  'pce-aa-female',
-  'pce-aa-male',
-  'prevent-cvd-female',
-  'prevent-cvd-male',
-  'prevent-ascvd-female',
-  'prevent-ascvd-male',
-  'prevent-hf-female',
-  'prevent-hf-male',
-  'iwpc-warfarin',
-] as const;
+export { MODEL_IDS, MODELS_DIR } from '../../scripts/build-models.js';
 
 export const onnxPath = (id: string): string => join(MODELS_DIR, id, '1', 'model.onnx');
 export const coefficients = (id: string): CoefficientSet => loadCoefficients(MODELS_DIR, id);
 export const card = (id: string): ModelCard => JSON.parse(readFileSync(join(MODELS_DIR, id, 'model.json'), 'utf8')) as ModelCard;
 
-/** mulberry32: small, fast, seeded; good enough to spread test inputs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG shared with the fixture generator. */
+export const prng = mulberry32;
 
 const uniform = (r: () => number, lo: number, hi: number): number => lo + (hi - lo) * r();
 const bit = (r: () => number): number => (r() < 0.5 ? 0 : 1);
