@@ -112,13 +112,6 @@ const LABELS: Readonly<Record<string, string>> = {
   sex: 'sex',
 };
 
-const PROBLEM_INPUT: Readonly<Record<string, string>> = {
-  total_cholesterol: 'total_cholesterol',
-  totalCholesterol: 'total_cholesterol',
-  hdl_cholesterol: 'hdl_cholesterol',
-  hdlCholesterol: 'hdl_cholesterol',
-};
-
 /** Why an equation gave no number: a short phrase for the summary and the full sentence for the detail. */
 export interface Reason {
   readonly input: string;
@@ -130,7 +123,8 @@ const SHORT_KIND: Readonly<Record<string, string>> = { missing: 'missing', stale
 
 /** Why `column` has no usable value: the feature problem's words when there is one. */
 function whyMissing(column: string, problems: readonly FeatureProblem[]): Reason {
-  const p = problems.find((x) => (PROBLEM_INPUT[x.input] ?? x.input) === column || x.input.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) === column);
+  // Feature problems name their input in the model's snake_case column names (features/types.ts).
+  const p = problems.find((x) => x.input === column);
   const label = LABELS[column] ?? column;
   return { input: column, short: `${label} ${SHORT_KIND[p?.kind ?? 'missing'] ?? 'missing'}`, detail: p ? p.detail : `No ${label} on file.` };
 }
@@ -233,7 +227,7 @@ export async function assessCardiovascularRisk(features: CvdFeatures, runner: Mo
   let pceUnavailable: Reason[] = [...sexReason];
   const group = features.race.group === 'african-american' ? 'african-american' : 'white';
   if (sex) {
-    const model = runnerGet(runner, `pce-${group === 'african-american' ? 'aa' : 'white'}-${sex}`);
+    const model = runner.get(`pce-${group === 'african-american' ? 'aa' : 'white'}-${sex}`);
     pceUnavailable = validate(model, inputs, PCE_USED, features.problems);
     if (pceUnavailable.length === 0) {
       const { result: r, drivers } = await runWithDrivers(runner, model, inputs, {});
@@ -246,26 +240,23 @@ export async function assessCardiovascularRisk(features: CvdFeatures, runner: Mo
   let preventUnavailable: Reason[] = [...sexReason];
   let hfUnavailable: Reason[] = [...sexReason];
   if (sex) {
-    const cvd = runnerGet(runner, `prevent-cvd-${sex}`);
+    const cvd = runner.get(`prevent-cvd-${sex}`);
     preventUnavailable = validate(cvd, inputs, PREVENT_USED, features.problems);
-    const hf = runnerGet(runner, `prevent-hf-${sex}`);
+    const ascvd = runner.get(`prevent-ascvd-${sex}`);
+    const hf = runner.get(`prevent-hf-${sex}`);
     hfUnavailable = validate(hf, inputs, PREVENT_HF_USED, features.problems);
     // BMI has a zero coefficient outside the HF model; any in-range value gives the same result.
     const fill = { bmi: GUIDELINE.optimalRiskFactors['bmi']! };
     if (preventUnavailable.length === 0) {
-      const [c, a] = await Promise.all([runner.run(cvd.card.id, [rowFor(cvd, inputs, fill)]), runner.run(`prevent-ascvd-${sex}`, [rowFor(runnerGet(runner, `prevent-ascvd-${sex}`), inputs, fill)])]);
+      const [c, a] = await Promise.all([runner.run(cvd.card.id, [rowFor(cvd, inputs, fill)]), runner.run(ascvd.card.id, [rowFor(ascvd, inputs, fill)])]);
       prevent.cvd = result(cvd, c, 0);
-      prevent.ascvd = result(runnerGet(runner, `prevent-ascvd-${sex}`), a, 0);
+      prevent.ascvd = result(ascvd, a, 0);
     }
     if (hfUnavailable.length === 0) prevent.hf = result(hf, await runner.run(hf.card.id, [rowFor(hf, inputs)]), 0);
   }
 
   const { outcome, notes } = decide(features, pce, prevent.cvd !== undefined);
   return { ...base, pce, pceUnavailable, prevent, preventUnavailable, hfUnavailable, outcome, notes };
-}
-
-function runnerGet(runner: ModelRunner, id: string): LoadedModel {
-  return runner.get(id);
 }
 
 /** 2018 AHA/ACC cholesterol guideline, primary prevention (Grundy 2019, Figure 2 and §4.4). */
