@@ -64,6 +64,34 @@ const MRN_SYSTEM = 'https://precision-cds.example.org/sandbox/mrn';
 /** CGM sensor-reading codes (HL7 CGM IG sensor reading profiles). */
 export const CGM_MASS_CODE = '99504-3';
 export const CGM_MOLAR_CODE = '105272-9';
+/** Glucose [Mass/volume] in Blood: what some CGM feeds use, and what a fingerstick meter or the lab reports. */
+export const BLOOD_GLUCOSE_CODE = '2339-0';
+
+/**
+ * Device types (SNOMED CT physical objects, as in the FHIR R5 Device Type value set): a CGM sensor
+ * (minimally invasive, interstitial fluid) and a fingerstick blood glucose meter.
+ */
+const CGM_DEVICE_TYPE: Coding = { system: SNOMED, code: '700585005', display: 'Invasive interstitial-fluid glucose monitoring system' };
+const GLUCOMETER_DEVICE_TYPE: Coding = { system: SNOMED, code: '337414009', display: 'Blood glucose meter' };
+
+/**
+ * HL7 CGM IG (http://hl7.org/fhir/uv/cgm, v1.0.0) summary codes (LOINC), as its profiles and
+ * examples use them. The times-in-ranges panel carries the five bands as components.
+ */
+export const CGM_SUMMARY = {
+  panel: '107931-8',
+  meanGlucoseMass: '97507-8',
+  gmi: '97506-0',
+  cv: '104638-2',
+  daysOfWear: '104636-6',
+  sensorActive: '104637-4',
+  timesInRanges: '106793-3',
+  timeVeryLow: '104642-4',
+  timeLow: '104641-6',
+  timeInTarget: '97510-2',
+  timeHigh: '104640-8',
+  timeVeryHigh: '104639-0',
+} as const;
 
 // ---------------------------------------------------------------------------------------------
 // Dates relative to the anchor
@@ -170,6 +198,7 @@ const CONDITIONS = {
   lowBackPain: [['279039007', 'Low back pain'], ['M54.50', 'Low back pain, unspecified']],
   hyperlipidemia: [['55822004', 'Hyperlipidemia'], ['E78.5', 'Hyperlipidemia, unspecified']],
   crohns: [['34000006', "Crohn's disease"], ['K50.90', "Crohn's disease, unspecified, without complications"]],
+  esrd: [['46177005', 'End-stage renal disease'], ['N18.6', 'End stage renal disease']],
 } as const satisfies Record<string, readonly [readonly [string, string], readonly [string, string]]>;
 type ConditionKey = keyof typeof CONDITIONS;
 
@@ -537,23 +566,62 @@ class Fixture {
 
   // ---- continuous glucose monitoring -------------------------------------------------------------
 
-  cgmDevice(): Device {
+  /**
+   * The CGM sensor Device. `coded` adds a SNOMED CT `type.coding` (700585005) next to the text;
+   * the first CGM patients (21-24) have the text only.
+   */
+  cgmDevice(opts: { coded?: boolean } = {}): Device {
     return this.add<Device>({
       resourceType: 'Device',
       id: this.nextId('device'),
       status: 'active',
       deviceName: [{ name: 'Synthetic CGM sensor', type: 'user-friendly-name' }],
-      type: { text: 'Continuous glucose monitor' },
+      type: opts.coded ? concept([CGM_DEVICE_TYPE], 'Continuous glucose monitor') : { text: 'Continuous glucose monitor' },
       patient: this.subject,
     });
   }
 
-  /** One sensor Observation per captured 5-minute slot over the 28 days before the anchor. */
-  cgmSeries(profile: CgmProfile): void {
-    const device = this.cgmDevice();
+  /** A fingerstick blood glucose meter (not a CGM). */
+  glucometerDevice(): Device {
+    return this.add<Device>({
+      resourceType: 'Device',
+      id: this.nextId('device'),
+      status: 'active',
+      deviceName: [{ name: 'Synthetic blood glucose meter', type: 'user-friendly-name' }],
+      type: concept([GLUCOMETER_DEVICE_TYPE], 'Blood glucose meter'),
+      patient: this.subject,
+    });
+  }
+
+  /**
+   * A single blood glucose result, 2339-0 in mg/dL, category laboratory: from the lab (no device)
+   * or a fingerstick meter (`device`). Never part of a CGM series.
+   */
+  bloodGlucose(value: number, daysBefore: number, time: string, device?: Device): Observation {
+    const obs: Observation = {
+      resourceType: 'Observation',
+      id: this.nextId('obs'),
+      status: 'final',
+      category: category('laboratory'),
+      code: loinc(BLOOD_GLUCOSE_CODE, 'Glucose [Mass/volume] in Blood'),
+      subject: this.subject,
+      effectiveDateTime: at(daysBefore, time),
+      valueQuantity: quantity(value, ...U.mgdl),
+    };
+    if (device) obs.device = { reference: `Device/${device.id}` };
+    return this.add(obs);
+  }
+
+  /**
+   * One sensor Observation per captured 5-minute slot over the 28 days before the anchor.
+   * `code` overrides the LOINC code (default 99504-3, or 105272-9 for mmol/L); `codedDevice`
+   * gives the CGM Device a SNOMED CT type coding.
+   */
+  cgmSeries(profile: CgmProfile, opts: { code?: string; codedDevice?: boolean } = {}): void {
+    const device = this.cgmDevice({ coded: opts.codedDevice });
     const deviceRef: Reference = { reference: `Device/${device.id}` };
     const molar = profile.unit === 'mmol/L';
-    const code: CodeableConcept = { coding: [{ system: LOINC, code: molar ? CGM_MOLAR_CODE : CGM_MASS_CODE }] };
+    const code: CodeableConcept = { coding: [{ system: LOINC, code: opts.code ?? (molar ? CGM_MOLAR_CODE : CGM_MASS_CODE) }] };
     const cat: CodeableConcept[] = [{ coding: [{ system: OBS_CATEGORY, code: 'laboratory' }] }];
     for (const reading of cgmReadings(this.spec.id, profile)) {
       const value = molar ? Math.round((reading.mgdl / 18.016) * 10) / 10 : reading.mgdl;
@@ -570,7 +638,91 @@ class Fixture {
       });
     }
   }
+
+
+  /**
+   * A CGM summary as the HL7 CGM IG publishes it for one reporting period (no raw readings): the
+   * panel 107931-8 whose hasMember are mean glucose 97507-8, the times-in-ranges panel 106793-3
+   * (five band components), GMI 97506-0, CV 104638-2, days of wear 104636-6 and sensor active
+   * percentage 104637-4. All share `effectivePeriod` (start and end dates, inclusive), category
+   * laboratory and the CGM Device.
+   */
+  cgmSummary(device: Device, s: CgmSummary): Observation {
+    const effectivePeriod = { start: at(s.fromDaysBefore).slice(0, 10), end: at(s.toDaysBefore).slice(0, 10) };
+    const deviceRef: Reference = { reference: `Device/${device.id}` };
+    const summaryObs = (code: string, display: string, rest: Partial<Observation>): Observation =>
+      this.add<Observation>({
+        resourceType: 'Observation',
+        id: this.nextId('cgmsum'),
+        status: 'final',
+        category: category('laboratory'),
+        code: loinc(code, display),
+        subject: this.subject,
+        effectivePeriod,
+        ...rest,
+        device: deviceRef,
+      });
+    const pct = (value: number): Quantity => quantity(value, ...U.pct);
+    const bands = s.veryLow + s.low + s.inTarget + s.high + s.veryHigh;
+    if (Math.abs(bands - 100) > 1e-9) throw new Error(`${this.spec.id}: CGM summary bands sum to ${bands}, not 100`);
+    const band = (code: string, display: string, value: number): ObservationComponent => ({
+      code: loinc(code, display),
+      valueQuantity: pct(value),
+    });
+    const members = [
+      summaryObs(CGM_SUMMARY.meanGlucoseMass, 'Average glucose [Mass/volume] in Interstitial fluid during Reporting Period', {
+        valueQuantity: quantity(s.meanMgdl, ...U.mgdl),
+      }),
+      summaryObs(CGM_SUMMARY.timesInRanges, 'Continuous glucose monitoring time in ranges panel', {
+        component: [
+          band(CGM_SUMMARY.timeVeryLow, 'Time below range, very low in Reporting Period Interstitial fluid by calculation', s.veryLow),
+          band(CGM_SUMMARY.timeLow, 'Time below range, low in Reporting Period Interstitial fluid by calculation', s.low),
+          band(
+            CGM_SUMMARY.timeInTarget,
+            'Glucose measurements in range out of Total glucose measurements during reporting period',
+            s.inTarget,
+          ),
+          band(CGM_SUMMARY.timeHigh, 'Time above range, high in Reporting Period Interstitial fluid by calculation', s.high),
+          band(CGM_SUMMARY.timeVeryHigh, 'Time above range, very high in Reporting Period Interstitial fluid by calculation', s.veryHigh),
+        ],
+      }),
+      summaryObs(CGM_SUMMARY.gmi, 'Glucose management indicator', { valueQuantity: pct(gmiFromMean(s.meanMgdl)) }),
+      summaryObs(CGM_SUMMARY.cv, 'Glucose standard deviation/Glucose mean in Reporting Period Interstitial fluid by calculation', {
+        valueQuantity: pct(s.cv),
+      }),
+      summaryObs(CGM_SUMMARY.daysOfWear, 'Days continuous glucose monitor device worn [#] Reporting Period Estimated', {
+        valueQuantity: quantity(s.daysOfWear, 'days', 'd'),
+      }),
+      summaryObs(CGM_SUMMARY.sensorActive, 'Percentage of time continuous glucose monitor device worn Reporting Period Calculated', {
+        valueQuantity: pct(s.sensorActive),
+      }),
+    ];
+    return summaryObs(CGM_SUMMARY.panel, 'Continuous glucose monitoring summary panel - Reporting Period', {
+      hasMember: members.map((m) => ({ reference: `Observation/${m.id}` })),
+    });
+  }
 }
+
+/** One CGM summary reporting period: from/to are days before the anchor (inclusive dates). */
+interface CgmSummary {
+  readonly fromDaysBefore: number;
+  readonly toDaysBefore: number;
+  readonly meanMgdl: number;
+  /** Percent of time in each band; must sum to 100. */
+  readonly veryLow: number;
+  readonly low: number;
+  readonly inTarget: number;
+  readonly high: number;
+  readonly veryHigh: number;
+  /** Coefficient of variation, %. */
+  readonly cv: number;
+  readonly daysOfWear: number;
+  /** Sensor active (wear time), %. */
+  readonly sensorActive: number;
+}
+
+/** Glucose management indicator (%), Bergenstal 2018: 3.31 + 0.02392 x mean glucose (mg/dL), 2 decimals. */
+export const gmiFromMean = (meanMgdl: number): number => Math.round((3.31 + 0.02392 * meanMgdl) * 100) / 100;
 
 // ---------------------------------------------------------------------------------------------
 // CGM signal model
@@ -979,6 +1131,77 @@ function cgmPatients(): Fixture[] {
     out.push(f);
   }
 
+  {
+    // CGM summary only (HL7 CGM IG summary Observations), no raw readings: the last 14 days are
+    // off target and worse than the 14 days before.
+    const f = new Fixture({ id: 'cgm-summary-only', given: 'Sue', gender: 'female', age: 58, daysPastBirthday: 200, race: 'white' });
+    f.condition('t1dm', 11000);
+    f.medicationRequest('insulin glargine', GLARGINE, insulinDaily(26, 'Inject 26 units subcutaneously at bedtime'), 350);
+    f.medicationRequest('insulin lispro', LISPRO, MEALTIME_INSULIN, 350);
+    f.quantity({ lab: 'hba1c', value: 7.6, daysBefore: 60 });
+    const device = f.cgmDevice({ coded: true });
+    // Earlier period first (days -28..-15), then the recent one (-14..-1); dates inclusive.
+    f.cgmSummary(device, {
+      fromDaysBefore: 28,
+      toDaysBefore: 15,
+      meanMgdl: 160,
+      veryLow: 0.5,
+      low: 2,
+      inTarget: 66,
+      high: 24,
+      veryHigh: 7.5,
+      cv: 34.2,
+      daysOfWear: 14,
+      sensorActive: 94,
+    });
+    f.cgmSummary(device, {
+      fromDaysBefore: 14,
+      toDaysBefore: 1,
+      meanMgdl: 172,
+      veryLow: 1.5,
+      low: 3.5,
+      inTarget: 58,
+      high: 27,
+      veryHigh: 10,
+      cv: 38.5,
+      daysOfWear: 14,
+      sensorActive: 91,
+    });
+    out.push(f);
+  }
+
+  {
+    // CGM readings coded 2339-0 (blood glucose) from a Device typed as a CGM, plus three ordinary
+    // 2339-0 results (lab, fingerstick meter) that are not CGM data. High variability.
+    const f = new Fixture({ id: 'cgm-glucose-tagged', given: 'Glen', gender: 'male', age: 49, daysPastBirthday: 100, race: 'asian' });
+    f.condition('t2dm', 3000);
+    f.medicationRequest('metformin', ...METFORMIN, 900);
+    f.medicationRequest('insulin glargine', GLARGINE, insulinDaily(20, 'Inject 20 units subcutaneously once daily in the evening'), 400);
+    f.quantity({ lab: 'hba1c', value: 7.1, daysBefore: 45 });
+    f.cgmSeries(
+      { unit: 'mg/dL', base: 96, dawn: 5, meals: meals(145, 115, 155), noiseSd: 17 },
+      { code: BLOOD_GLUCOSE_CODE, codedDevice: true },
+    );
+    const meter = f.glucometerDevice();
+    f.bloodGlucose(98, 20, '08:07'); // lab (venous), no device
+    f.bloodGlucose(212, 9, '13:52', meter); // fingerstick after lunch
+    f.bloodGlucose(74, 3, '06:41', meter); // fingerstick before breakfast
+    out.push(f);
+  }
+
+  {
+    // Under 65 but high risk (end-stage renal disease): meets the older/high-risk targets but not
+    // the standard ones.
+    const f = new Fixture({ id: 'cgm-high-risk', given: 'Harriet', gender: 'female', age: 55, daysPastBirthday: 320, race: 'black' });
+    f.condition('t2dm', 6000);
+    f.condition('esrd', 700);
+    f.medicationRequest('insulin glargine', GLARGINE, insulinDaily(12, 'Inject 12 units subcutaneously once daily in the morning'), 300);
+    f.quantity({ lab: 'egfr', value: 11, daysBefore: 30 });
+    f.quantity({ lab: 'hba1c', value: 7.3, daysBefore: 30 });
+    f.cgmSeries({ unit: 'mg/dL', base: 160, dawn: 18, meals: meals(75, 60, 85), noiseSd: 22 }, { codedDevice: true });
+    out.push(f);
+  }
+
   return out;
 }
 
@@ -999,10 +1222,12 @@ export function buildFixtureBundles(): FixtureBundle[] {
   }));
 }
 
+/** A sensor reading from cgmSeries: a CGM code, or (for 2339-0-coded feeds) an `-sg-NNNN` id. */
 const isCgmReading = (entry: BundleEntry): boolean => {
   const r = entry.resource;
-  const code = r?.resourceType === 'Observation' ? r.code.coding?.[0]?.code : undefined;
-  return code === CGM_MASS_CODE || code === CGM_MOLAR_CODE;
+  if (r?.resourceType !== 'Observation') return false;
+  const code = r.code.coding?.[0]?.code;
+  return code === CGM_MASS_CODE || code === CGM_MOLAR_CODE || /-sg-\d{4}$/.test(r.id ?? '');
 };
 
 /**
