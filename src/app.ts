@@ -6,6 +6,8 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { analyticsRoutes } from './analytics/routes.js';
+import type { AgpLinkStore } from './agp/link-store.js';
+import { agpRoutes } from './agp/routes.js';
 import { createJwtVerifier, type JwtVerifier, type JwtVerifierOptions } from './auth/jwt.js';
 import { SqliteDecisionStore, type DecisionStore } from './store/index.js';
 import { requireClientJwt } from './auth/middleware.js';
@@ -45,6 +47,8 @@ export interface AppDeps {
   readonly healthState?: HealthState;
   /** Loaded ONNX models: listed in readiness, model cards served at /models/{id}. */
   readonly models?: ModelRuntime;
+  /** AGP chart links (glucose-monitoring cards): served publicly at /agp/{token} while they live. */
+  readonly agpLinks?: AgpLinkStore;
 }
 
 export interface App {
@@ -117,6 +121,7 @@ export function createApp(deps: AppDeps): App {
   const models = deps.models;
   app.use(healthRoutes(checks, healthState, () => (models ? { models: models.list().map(({ id, version }) => ({ id, version })) } : {})));
   if (models) app.use(modelRoutes(models));
+  if (deps.agpLinks) app.use(agpRoutes(deps.agpLinks));
   app.use(
     cdsRoutes({
       config,

@@ -13,6 +13,7 @@ import type { ReadinessCheck } from './health/routes.js';
 import { createLogger } from './logging/logger.js';
 import { ensureSandboxClientKey, ensureSandboxSecret, sandboxTrustedClient } from './sandbox/sandbox-client.js';
 import { buildRegistry } from './services/index.js';
+import { MemoryAgpLinkStore, RedisAgpLinkStore, type AgpLinkStore } from './agp/link-store.js';
 
 /** Entry point: the only place that listens. */
 async function main(): Promise<void> {
@@ -103,17 +104,34 @@ async function main(): Promise<void> {
 
   // Several replicas: jti replay and JWKS caches shared through Redis.
   let shared: { replayCache: RedisReplayCache; remoteJwks: ReturnType<typeof sharedJwksFactory> } | undefined;
+  // AGP chart links: in Redis when replicas share one, so a link works whichever replica answers it.
+  let agpLinks: AgpLinkStore = new MemoryAgpLinkStore({ maxEntries: config.agpMaxLinks });
   if (config.redisUrl) {
     const redis = await openRedis(config.redisUrl, { onError: (err) => logger.warn({ err: (err as Error).message }, 'redis error') }).catch((err: unknown) => {
       process.stderr.write(`precision-cds: cannot reach REDIS_URL (${(err as Error).message})\n`);
       process.exit(1);
     });
     shared = { replayCache: new RedisReplayCache(redis), remoteJwks: sharedJwksFactory(redis) };
+    await agpLinks.close?.();
+    agpLinks = new RedisAgpLinkStore(redis);
     readinessChecks.push({ name: 'redis', check: async () => ((await redis.ping().then(() => true, () => false)) ? { status: 'ok' } : { status: 'unavailable' }) });
     closers.push(() => redis.quit().then(() => undefined));
   }
 
-  const registry = buildRegistry({ models, cardsDir: CARDS_DIR, publicBaseUrl: config.publicBaseUrl, lookbackDays: config.lookbackDays, pgx: { showNormal: config.pgxShowNormal, preTesting: config.pgxPreTesting } });
+  closers.push(async () => agpLinks.close?.());
+  const registry = buildRegistry({
+    models,
+    cardsDir: CARDS_DIR,
+    publicBaseUrl: config.publicBaseUrl,
+    lookbackDays: config.lookbackDays,
+    pgx: { showNormal: config.pgxShowNormal, preTesting: config.pgxPreTesting },
+    cgm: {
+      showOnTarget: config.cgmShowOnTarget,
+      agpLinks,
+      agpLinkTtlMs: config.agpLinkTtlSeconds * 1000,
+      ...(config.cgmHighRiskConditions ? { highRiskConditions: config.cgmHighRiskConditions } : {}),
+    },
+  });
   const { app, healthState } = createApp({
     config: pseudonymSecret ? Object.freeze({ ...config, pseudonymSecret }) : config,
     logger,
@@ -123,6 +141,7 @@ async function main(): Promise<void> {
     readinessChecks,
     models,
     store,
+    agpLinks,
     ...(shared ? { replayCache: shared.replayCache, remoteJwks: shared.remoteJwks } : {}),
   });
   const server: Server = app.listen(config.port, config.host);

@@ -87,7 +87,8 @@ type Slot =
   | { kind: 'supplied'; value: FhirResource | null }
   | { kind: 'complete'; bundle: Bundle }
   | { kind: 'fetch'; url: string }
-  | { kind: 'unavailable'; reason: string };
+  | { kind: 'unavailable'; reason: string }
+  | { kind: 'deferred' };
 
 /**
  * Resolves every prefetch key a service declared (spec 2.0 §Prefetch template):
@@ -99,6 +100,7 @@ export async function resolvePrefetch(
   templates: Readonly<Record<string, string>>,
   request: CdsHookRequest,
   fhir: FhirAccess | undefined,
+  deferredKeys: readonly string[] = [],
 ): Promise<PrefetchResult> {
   const slots = Object.entries(templates).map(([key, template]): [string, Slot] => {
     const given = request.prefetch && Object.hasOwn(request.prefetch, key) ? request.prefetch[key] : undefined;
@@ -108,6 +110,7 @@ export async function resolvePrefetch(
       if (hasNextLink(given) && fhir) return [key, { kind: 'complete', bundle: given }];
       return [key, { kind: 'supplied', value: given }];
     }
+    if (deferredKeys.includes(key)) return [key, { kind: 'deferred' }];
     if (!fhir) return [key, { kind: 'unavailable', reason: 'not prefetched and no FHIR server access in the request' }];
     const rendered = renderTemplate(template, request.context);
     return [key, rendered.ok ? { kind: 'fetch', url: rendered.url } : { kind: 'unavailable', reason: rendered.reason }];
@@ -118,6 +121,7 @@ export async function resolvePrefetch(
   const fetched: string[] = [];
   const truncated: string[] = [];
   const unavailable: Record<string, string> = {};
+  const deferred: string[] = [];
 
   await Promise.all(
     slots.map(async ([key, slot]) => {
@@ -128,6 +132,9 @@ export async function resolvePrefetch(
           return;
         case 'unavailable':
           unavailable[key] = slot.reason;
+          return;
+        case 'deferred':
+          deferred.push(key);
           return;
         case 'complete':
         case 'fetch':
@@ -148,5 +155,5 @@ export async function resolvePrefetch(
     }),
   );
   const order = (keys: string[]): string[] => Object.keys(templates).filter((k) => keys.includes(k));
-  return { data, supplied: order(supplied), fetched: order(fetched), unavailable, truncated: order(truncated) };
+  return { data, supplied: order(supplied), fetched: order(fetched), unavailable, truncated: order(truncated), deferred: order(deferred) };
 }

@@ -29,6 +29,10 @@ export class ServiceRegistry {
     for (const key of def.requiredPrefetch ?? []) {
       if (!def.prefetch || !Object.hasOwn(def.prefetch, key)) throw new Error(`service "${def.id}": required prefetch "${key}" is not declared`);
     }
+    for (const key of def.deferredPrefetch ?? []) {
+      if (!def.prefetch || !Object.hasOwn(def.prefetch, key)) throw new Error(`service "${def.id}": deferred prefetch "${key}" is not declared`);
+      if (ServiceRegistry.requiredKeys(def).includes(key)) throw new Error(`service "${def.id}": prefetch "${key}" cannot be both required and deferred`);
+    }
     this.services.set(def.id, Object.freeze({ ...def, hooks: Object.freeze([...def.hooks]) }));
     return this;
   }

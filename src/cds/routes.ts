@@ -128,7 +128,7 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
         }
       }
 
-      const prefetch = await resolvePrefetch(service.prefetch ?? {}, request, fhir);
+      const prefetch = await resolvePrefetch(service.prefetch ?? {}, request, fhir, service.deferredPrefetch);
       prefetchSeen = prefetch;
       metrics.prefetchKeys.inc({ service: service.id, source: 'supplied' }, prefetch.supplied.length);
       metrics.prefetchKeys.inc({ service: service.id, source: 'fetched' }, prefetch.fetched.length);

@@ -130,6 +130,8 @@ export interface PrefetchResult {
   readonly unavailable: Readonly<Record<string, string>>;
   /** Keys whose search result was cut at the page limit. */
   readonly truncated: readonly string[];
+  /** Keys the client did not supply that the service fetches itself (`deferredPrefetch`). */
+  readonly deferred: readonly string[];
 }
 
 export interface CdsHandlerInput {
@@ -168,6 +170,12 @@ export interface CdsServiceDefinition {
   readonly prefetch?: Readonly<Record<string, string>>;
   /** Prefetch keys without which the service cannot answer: 412 when they cannot be had. Default: all keys. */
   readonly requiredPrefetch?: readonly string[];
+  /**
+   * Keys the handler fetches itself when the client did not supply them, with queries a template
+   * cannot express (e.g. date windows relative to now, spec 2.0 tokens have no dates). The core
+   * neither fetches them nor answers 412 for them; a supplied paginated Bundle is still completed.
+   */
+  readonly deferredPrefetch?: readonly string[];
   readonly usageRequirements?: string;
   readonly extension?: Extension;
   readonly handler: CdsHandler;

@@ -51,6 +51,14 @@ export interface AppConfig {
   readonly pgxShowNormal: boolean;
   /** Pharmacogenomics: per-drug override of "test before prescribing" (drug name or RxNorm -> on/off). */
   readonly pgxPreTesting: Readonly<Record<string, boolean>>;
+  /** Glucose monitoring: show an info card when every CGM metric is on target (off by default). */
+  readonly cgmShowOnTarget: boolean;
+  /** Glucose monitoring: conditions that call for the older/high-risk targets (system|code); undefined = the shipped list. */
+  readonly cgmHighRiskConditions: readonly { readonly system: string; readonly code: string }[] | undefined;
+  /** Lifetime of an AGP chart link. */
+  readonly agpLinkTtlSeconds: number;
+  /** Most AGP charts held in memory at once (without Redis); the oldest is dropped beyond it. */
+  readonly agpMaxLinks: number;
   /** Decision store: SQLite file (default) or PostgreSQL (DATABASE_URL) for several replicas. */
   readonly store: { readonly kind: 'sqlite'; readonly path: string } | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string };
   /** Key of the HMAC that turns patient and user ids into pseudonyms in the audit log. */
@@ -143,6 +151,27 @@ function preTesting(env: Env): Readonly<Record<string, boolean>> {
   return Object.freeze(out);
 }
 
+/**
+ * CGM_HIGH_RISK_CONDITIONS="http://snomed.info/sct|46177005,http://hl7.org/fhir/sid/icd-10-cm|N18.6"
+ * replaces the shipped high-risk list; "none" empties it (age alone then chooses the targets).
+ */
+function highRiskConditions(env: Env): AppConfig['cgmHighRiskConditions'] {
+  const raw = env['CGM_HIGH_RISK_CONDITIONS']?.trim();
+  if (!raw) return undefined;
+  if (raw.toLowerCase() === 'none') return Object.freeze([]);
+  return Object.freeze(
+    raw.split(',').map((pair) => {
+      const i = pair.lastIndexOf('|');
+      const system = pair.slice(0, i).trim();
+      const code = pair.slice(i + 1).trim();
+      if (i <= 0 || !code || !/^(https?:\/\/|urn:)/.test(system)) {
+        throw new ConfigError('CGM_HIGH_RISK_CONDITIONS', `expected comma-separated system|code pairs (or "none"), got "${pair.trim()}"`);
+      }
+      return Object.freeze({ system, code });
+    }),
+  );
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -188,6 +217,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     analyticsAdminToken: secret(env, 'ANALYTICS_ADMIN_TOKEN'),
     analyticsScope: str(env, 'ANALYTICS_SCOPE', 'analytics/cards.read'),
     pgxPreTesting: preTesting(env),
+    cgmShowOnTarget: bool(env, 'CGM_SHOW_ON_TARGET', false),
+    cgmHighRiskConditions: highRiskConditions(env),
+    agpLinkTtlSeconds: int(env, 'AGP_LINK_TTL_SECONDS', 900, 30, 86400),
+    agpMaxLinks: int(env, 'AGP_MAX_LINKS', 10000, 10, 1000000),
     lookbackDays: Object.freeze({
       lipids: int(env, 'LOOKBACK_LIPIDS_DAYS', 1826, 1, 36500),
       bloodPressure: int(env, 'LOOKBACK_BP_DAYS', 365, 1, 36500),

@@ -4,6 +4,8 @@ import type { AppConfig } from '../config/config.js';
 import { DEFAULT_FEATURE_CONFIG } from './cardiovascular-risk/features/index.js';
 import { cardiovascularRiskService } from './cardiovascular-risk/index.js';
 import { pharmacogenomicsService } from './pgx/index.js';
+import type { AgpLinkStore } from '../agp/link-store.js';
+import { glucoseMonitoringService } from './glucose-monitoring/index.js';
 
 export interface ServiceDeps {
   readonly models: ModelRuntime;
@@ -11,6 +13,13 @@ export interface ServiceDeps {
   readonly publicBaseUrl: string;
   readonly lookbackDays?: AppConfig['lookbackDays'];
   readonly pgx?: { readonly showNormal: boolean; readonly preTesting: Readonly<Record<string, boolean>> };
+  readonly cgm?: {
+    readonly showOnTarget: boolean;
+    readonly highRiskConditions?: readonly { readonly system: string; readonly code: string }[];
+    /** Where AGP charts wait for their link; without it cards carry no AGP link. */
+    readonly agpLinks?: AgpLinkStore;
+    readonly agpLinkTtlMs: number;
+  };
 }
 
 /**
@@ -30,6 +39,16 @@ export function buildRegistry(deps: ServiceDeps): ServiceRegistry {
         cardsDir: deps.cardsDir,
         options: { showStandard: deps.pgx?.showNormal ?? false, preTestingOverrides: deps.pgx?.preTesting ?? {} },
         ...(lb ? { bodyLookbackDays: lb.body } : {}),
+      }),
+    )
+    .register(
+      glucoseMonitoringService({
+        cardsDir: deps.cardsDir,
+        publicBaseUrl: deps.publicBaseUrl,
+        showOnTarget: deps.cgm?.showOnTarget ?? false,
+        agpLinkTtlMs: deps.cgm?.agpLinkTtlMs ?? 15 * 60_000,
+        ...(deps.cgm?.agpLinks ? { agpLinks: deps.cgm.agpLinks } : {}),
+        ...(deps.cgm?.highRiskConditions ? { highRiskConditions: deps.cgm.highRiskConditions } : {}),
       }),
     );
 }

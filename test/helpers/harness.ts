@@ -1,3 +1,4 @@
+import type { AgpLinkStore } from '../../src/agp/link-store.js';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { createApp, type App } from '../../src/app.js';
@@ -68,6 +69,8 @@ export interface HarnessOptions {
   readonly models?: ModelRuntime;
   readonly store?: DecisionStore;
   readonly replayCache?: ReplayCache;
+  /** AGP chart links served at /agp/{token}. */
+  readonly agpLinks?: AgpLinkStore;
 }
 
 export async function createHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -94,6 +97,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     ...(opts.models ? { models: opts.models } : {}),
     ...(opts.store ? { store: opts.store } : {}),
     ...(opts.replayCache ? { replayCache: opts.replayCache } : {}),
+    ...(opts.agpLinks ? { agpLinks: opts.agpLinks } : {}),
   });
   return {
     ...built,

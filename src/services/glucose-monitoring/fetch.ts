@@ -1,0 +1,65 @@
+/**
+ * FHIR fallback for CGM readings when the client did not prefetch them. Prefetch tokens cannot
+ * name dates (spec 2.0 §Prefetch tokens), so the service asks for exactly the two 14-day periods
+ * itself, both at once, each paged to its end under the request's deadline: about 4,000
+ * Observations per period at 5-minute sampling, and nothing older.
+ */
+import type { Bundle, Observation } from 'fhir/r4.js';
+import type { FhirAccess } from '../../fhir/fhir-access.js';
+import { resourcesOf } from '../../fhir/bundle.js';
+import { CGM_CODES, type CodeEntry } from './codes.js';
+import type { Period } from './metrics.js';
+
+const tokens = (entries: readonly CodeEntry[]): string[] => entries.map((e) => `${e.system}|${e.code}`);
+
+/** Every code that can be a CGM reading (generic glucose codes are kept only when tagged as CGM). */
+export const READING_CODES: readonly string[] = [
+  ...tokens(CGM_CODES.sensorReadings.mass),
+  ...tokens(CGM_CODES.sensorReadings.molar),
+  ...tokens(CGM_CODES.sensorReadings.unitFromValue ?? []),
+  ...tokens(CGM_CODES.genericGlucose.mass),
+  ...tokens(CGM_CODES.genericGlucose.molar),
+];
+
+/** Page size asked for: a 14-day period of 5-minute readings is five pages. */
+export const PAGE_SIZE = 1000;
+
+/** The search for one period: `date` ge start and lt end, newest first. */
+export function periodQuery(patientId: string, period: Period): string {
+  const p = new URLSearchParams();
+  p.set('patient', patientId);
+  p.set('code', READING_CODES.join(','));
+  p.append('date', `ge${new Date(period.start).toISOString()}`);
+  p.append('date', `lt${new Date(period.end).toISOString()}`);
+  p.set('_sort', '-date');
+  p.set('_count', String(PAGE_SIZE));
+  return `Observation?${p.toString()}`;
+}
+
+export interface FetchedReadings {
+  readonly observations: readonly Observation[];
+  /** A period whose paging stopped at the page limit: its data is incomplete. */
+  readonly truncated: readonly ('current' | 'previous')[];
+  /** Why the previous period could not be had (the current one is required; its failure throws). */
+  readonly previousFailed?: string;
+}
+
+const hasNext = (b: Bundle): boolean => !!b.link?.some((l) => l.relation === 'next');
+
+/**
+ * Fetches both periods concurrently. A failure of the current period throws (the caller answers
+ * 412: no data, no card); a failure of the previous one only loses the comparison.
+ */
+export async function fetchReadings(fhir: FhirAccess, patientId: string, current: Period, previous: Period): Promise<FetchedReadings> {
+  const [cur, prev] = await Promise.allSettled([fhir.get(periodQuery(patientId, current)), fhir.get(periodQuery(patientId, previous))]);
+  if (cur.status === 'rejected') throw cur.reason;
+  const truncated: ('current' | 'previous')[] = [];
+  const observations = resourcesOf<Observation>(cur.value, 'Observation');
+  if (cur.value.resourceType === 'Bundle' && hasNext(cur.value)) truncated.push('current');
+  if (prev.status === 'rejected') {
+    const why = (prev.reason as { failure?: string })?.failure ?? 'error';
+    return { observations, truncated, previousFailed: `the previous 14 days could not be fetched from the FHIR server (${why})` };
+  }
+  if (prev.value.resourceType === 'Bundle' && hasNext(prev.value)) truncated.push('previous');
+  return { observations: [...observations, ...resourcesOf<Observation>(prev.value, 'Observation')], truncated };
+}
