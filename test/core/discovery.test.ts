@@ -53,4 +53,9 @@ describe('discovery (spec 2.0 §Discovery)', () => {
     expect(() => new ServiceRegistry().register(echoService({ id: 'bad id/x' }))).toThrow(/invalid service id/);
     expect(() => new ServiceRegistry().register(echoService({ requiredPrefetch: ['nope'] }))).toThrow(/not declared/);
   });
+
+  it('the registry refuses deferred prefetch keys that are undeclared or also required', () => {
+    expect(() => new ServiceRegistry().register(echoService({ deferredPrefetch: ['nope'] }))).toThrow(/deferred prefetch "nope" is not declared/);
+    expect(() => new ServiceRegistry().register(echoService({ deferredPrefetch: ['patient'] }))).toThrow(/both required and deferred/);
+  });
 });

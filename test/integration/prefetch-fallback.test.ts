@@ -45,7 +45,8 @@ describe('prefetch fallback to the FHIR server (spec 2.0 §Prefetch)', () => {
       ...extra,
     });
 
-  const echo = (res: request.Response) => res.body.cards[0].extension['org.precision-cds.test'] as { supplied?: string[]; fetched?: string[]; data: Record<string, Bundle> };
+  const echo = (res: request.Response) =>
+    res.body.cards[0].extension['org.precision-cds.test'] as { supplied?: string[]; fetched?: string[]; deferred?: string[]; data: Record<string, Bundle> };
 
   beforeAll(async () => {
     sandbox = await startSandboxFhirServer({ port: 0, rebaseDates: false });
@@ -120,6 +121,31 @@ describe('prefetch fallback to the FHIR server (spec 2.0 §Prefetch)', () => {
     const res = await call(h, withFhir({ prefetch: { patient: oo } }));
     expect(res.status).toBe(200);
     expect(echo(res).fetched).toContain('patient');
+  });
+
+  it('a deferred key is left to the service: not fetched, listed as deferred, no 412', async () => {
+    const h = await createHarness({
+      services: [echoService({ prefetch: service.prefetch!, requiredPrefetch: ['patient'], deferredPrefetch: ['sbp'] })],
+      env: { ALLOW_HTTP_FHIR: 'true' },
+      clients: (key) => [{ iss: TEST_ISSUER, jwks: { keys: [key.publicJwk] }, fhir_servers: [proxy.baseUrl] }],
+    });
+    const res = await call(h, withFhir());
+    expect(res.status).toBe(200);
+    expect(echo(res).deferred).toEqual(['sbp']);
+    expect(echo(res).fetched).toEqual(['patient', 'conditions']);
+    expect(proxy.hits.some((hit) => hit.url.includes('8480-6'))).toBe(false);
+  });
+
+  it('a deferred key the client supplied is used as supplied', async () => {
+    const h = await createHarness({
+      services: [echoService({ prefetch: service.prefetch!, requiredPrefetch: ['patient'], deferredPrefetch: ['sbp'] })],
+      env: { ALLOW_HTTP_FHIR: 'true' },
+      clients: (key) => [{ iss: TEST_ISSUER, jwks: { keys: [key.publicJwk] }, fhir_servers: [proxy.baseUrl] }],
+    });
+    const res = await call(h, withFhir({ prefetch: { sbp: { resourceType: 'Bundle', type: 'searchset', entry: [] } } }));
+    expect(res.status).toBe(200);
+    expect(echo(res).supplied).toEqual(['sbp']);
+    expect(echo(res).deferred ?? []).toEqual([]); // empty arrays are pruned from responses
   });
 
   it('stops paging at FHIR_MAX_PAGES', async () => {
