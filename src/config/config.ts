@@ -198,7 +198,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     fixturesDir: str(env, 'FIXTURES_DIR', 'fhir-fixtures'),
     logLevel,
     corsOrigins,
-    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    // 28 days of 5-minute CGM readings prefetched as a searchset are about 5 MB; 16 MiB leaves room for 1-minute sensors' 14 days.
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     fhirTimeoutMs: int(env, 'FHIR_TIMEOUT_MS', 3000, 100, 60000),
     prefetchDeadlineMs: int(env, 'PREFETCH_DEADLINE_MS', 5000, 100, 120000),
     fhirMaxPages: int(env, 'FHIR_MAX_PAGES', 20, 1, 1000),

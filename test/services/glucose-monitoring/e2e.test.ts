@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { resolve } from 'node:path';
+import request from 'supertest';
+import type { FhirResource } from 'fhir/r4.js';
+import { MemoryAgpLinkStore } from '../../../src/agp/link-store.js';
+import { CARDS_DIR } from '../../../src/app.js';
+import { startSandboxFhirServer } from '../../../src/sandbox/fhir-server.js';
+import { CGM_PREFETCH, glucoseMonitoringService } from '../../../src/services/glucose-monitoring/index.js';
+import { ehrPrefetch } from '../../helpers/ehr.js';
+import { createHarness, patientViewRequest, TEST_BASE_URL, TEST_ISSUER, type Harness } from '../../helpers/harness.js';
+import { startRecordingProxy, type RecordingProxy } from '../../helpers/recording-proxy.js';
+
+const KEY = 'org.precision-cds.glucose-monitoring';
+const TTL_MS = 15 * 60_000;
+
+type Metrics = Record<'meanMgdl' | 'gmiPercent' | 'cvPercent' | 'tirPercent' | 'tbr70Percent' | 'tbr54Percent' | 'tar180Percent' | 'tar250Percent' | 'level2Events', number>;
+interface Period {
+  start: string;
+  end: string;
+  source: string;
+  sufficient?: boolean;
+  capturedPercent?: number;
+  readings?: number;
+  metrics?: Partial<Metrics>;
+}
+interface Ext {
+  kind: string;
+  status: string;
+  source: string;
+  unit: string;
+  targets: { set: string; reason: string };
+  current: Period;
+  previous?: Period;
+  offTarget: { metric: string }[];
+  change?: { direction: string };
+  taggedGenericReadings?: number;
+  agp?: { url: string; expiresAt: string };
+}
+interface Body {
+  cards: { uuid: string; summary: string; indicator: string; detail: string; links?: { url: string; type: string; label: string }[]; extension: Record<string, Ext> }[];
+}
+
+/**
+ * End to end over HTTP: the glucose-monitoring service against the sandbox FHIR engine loaded
+ * with the fixture patients (dates rebased to today), with prefetch and with the FHIR fallback.
+ * The fallback goes through a recording proxy so the queries and their paging can be seen.
+ */
+describe('glucose-monitoring on fixture patients', () => {
+  let sandbox: Awaited<ReturnType<typeof startSandboxFhirServer>>;
+  let proxy: RecordingProxy;
+  let clock = Date.now();
+  const links = new MemoryAgpLinkStore({ now: () => clock });
+  let h: Harness;
+  let hOnTarget: Harness;
+
+  const harness = (opts: { showOnTarget?: boolean; env?: Record<string, string> } = {}): Promise<Harness> =>
+    createHarness({
+      services: [glucoseMonitoringService({ cardsDir: CARDS_DIR, publicBaseUrl: TEST_BASE_URL, agpLinks: links, agpLinkTtlMs: TTL_MS, showOnTarget: opts.showOnTarget ?? false })],
+      // The sandbox engine needs ~200 ms per 1,000-reading page; a loaded CI machine must not turn that into a 412.
+      env: { ALLOW_HTTP_FHIR: 'true', PREFETCH_DEADLINE_MS: '30000', FHIR_TIMEOUT_MS: '20000', ...opts.env },
+      agpLinks: links,
+      clients: (key) => [{ iss: TEST_ISSUER, jwks: { keys: [key.publicJwk] }, fhir_servers: [proxy.baseUrl, sandbox.baseUrl] }],
+    });
+
+  beforeAll(async () => {
+    sandbox = await startSandboxFhirServer({ port: 0, fixturesDir: resolve(process.cwd(), 'fhir-fixtures') });
+    proxy = await startRecordingProxy(sandbox.baseUrl);
+    h = await harness();
+    hOnTarget = await harness({ showOnTarget: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await proxy.close();
+    await sandbox.close();
+    await links.close();
+  });
+
+  beforeEach(() => {
+    clock = Date.now();
+    proxy.hits.length = 0;
+  });
+
+  const fhirAccess = { access_token: 'sandbox-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'precision-cds' };
+
+  async function post(app: Harness, body: Record<string, unknown>): Promise<request.Response> {
+    return request(app.app).post('/cds-services/glucose-monitoring').set('Authorization', `Bearer ${await app.token('/cds-services/glucose-monitoring')}`).send(body);
+  }
+
+  async function invoke(patientId: string, mode: 'prefetch' | 'fhir', app: Harness = h): Promise<Body> {
+    const context = { userId: 'Practitioner/dr-1', patientId };
+    const body =
+      mode === 'prefetch'
+        ? patientViewRequest({ context, prefetch: (await ehrPrefetch(sandbox.baseUrl, CGM_PREFETCH, patientId)) as Record<string, FhirResource | null> })
+        : patientViewRequest({ context, fhirServer: proxy.baseUrl, fhirAuthorization: fhirAccess });
+    const res = await post(app, body);
+    if (res.status !== 200) throw new Error(`status ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body as Body;
+  }
+  const ext = (b: Body): Ext => b.cards[0]!.extension[KEY]!;
+
+  describe.each(['prefetch', 'fhir'] as const)('with %s', (mode) => {
+    it('nocturnal level-2 hypoglycemia (cgm-hypo) -> critical card led by time below 54, worse than before, with an AGP link', async () => {
+      const b = await invoke('cgm-hypo', mode);
+      expect(b.cards).toHaveLength(1);
+      const card = b.cards[0]!;
+      const e = ext(b);
+      expect(card.indicator).toBe('critical');
+      expect(card.summary).toMatch(/^Clinically significant hypoglycemia: \d+\.\d% of time < 54 mg\/dL \(target < 1%\)/);
+      expect(card.summary.length).toBeLessThan(140);
+      expect(e.status).toBe('scored');
+      expect(e.targets.set).toBe('standard');
+      // Fixture: 5.6 % below 54 over days -14..0; today's hours without data shift it a little.
+      expect(e.current.metrics!.tbr54Percent!).toBeGreaterThan(4);
+      expect(e.current.metrics!.level2Events!).toBeGreaterThanOrEqual(10);
+      expect(e.offTarget.map((f) => f.metric).slice(0, 3)).toEqual(['tbr54', 'level2Events', 'tbr70']);
+      expect(e.change?.direction).toBe('worse');
+      expect(card.links?.[0]?.type).toBe('absolute');
+      expect(card.links?.[0]?.url).toMatch(new RegExp(`^${TEST_BASE_URL}/agp/[A-Za-z0-9_-]{43}$`));
+    });
+
+    it('stable patient (cgm-stable) -> no card by default (on target)', async () => {
+      expect((await invoke('cgm-stable', mode)).cards).toEqual([]);
+    });
+
+    it('mmol/L readings, age 72 (cgm-mmol) -> older/high-risk targets met; the on-target card, when configured, speaks mmol/L', async () => {
+      expect((await invoke('cgm-mmol', mode)).cards).toEqual([]);
+      const b = await invoke('cgm-mmol', mode, hOnTarget);
+      const e = ext(b);
+      expect(b.cards[0]!.indicator).toBe('info');
+      expect(e.unit).toBe('mmol/L');
+      expect(e.targets.set).toBe('older-high-risk');
+      expect(e.targets.reason).toMatch(/age 72/);
+      expect(b.cards[0]!.summary).toMatch(/3\.9 mmol\/L/);
+    });
+
+    it('sparse sensor wear (cgm-sparse) -> insufficient data, no score', async () => {
+      const b = await invoke('cgm-sparse', mode);
+      const e = ext(b);
+      expect(b.cards[0]!.indicator).toBe('info');
+      expect(e.status).toBe('insufficient');
+      expect(e.current.sufficient).toBe(false);
+      expect(e.current.capturedPercent!).toBeLessThan(70);
+      expect(e.current.metrics).toBeUndefined();
+      expect(b.cards[0]!.links).toBeUndefined();
+    });
+
+    it('summary Observations only (cgm-summary-only) -> used as reported and said so, compared with the earlier summary', async () => {
+      const b = await invoke('cgm-summary-only', mode);
+      const e = ext(b);
+      expect(b.cards[0]!.indicator).toBe('warning');
+      expect(e.source).toBe('reported');
+      expect(b.cards[0]!.summary).toMatch(/\(as reported\)$/);
+      expect(b.cards[0]!.detail).toMatch(/as reported/);
+      expect(e.current.metrics).toMatchObject({ tirPercent: 58, tbr54Percent: 1.5, tbr70Percent: 5 });
+      expect(e.change?.direction).toBe('worse');
+      expect(b.cards[0]!.links).toBeUndefined();
+    });
+
+    it('2339-0 readings from a CGM device (cgm-glucose-tagged) -> counted as CGM; only variability off target', async () => {
+      const e = ext(await invoke('cgm-glucose-tagged', mode));
+      expect(e.taggedGenericReadings).toBeGreaterThan(7000);
+      expect(e.offTarget.map((f) => f.metric)).toEqual(['cv']);
+    });
+
+    it('under 65 with end-stage renal disease (cgm-high-risk) -> older/high-risk targets, naming the condition', async () => {
+      expect((await invoke('cgm-high-risk', mode)).cards).toEqual([]);
+      const e = ext(await invoke('cgm-high-risk', mode, hOnTarget));
+      expect(e.targets.set).toBe('older-high-risk');
+      expect(e.targets.reason).toMatch(/End-stage renal disease/);
+    });
+
+    it('a patient without CGM data (cvd-high-risk-male) -> no card', async () => {
+      expect((await invoke('cvd-high-risk-male', mode)).cards).toEqual([]);
+    });
+  });
+
+  it('prefetch and FHIR fallback give the same metrics', async () => {
+    const a = ext(await invoke('cgm-hypo', 'prefetch'));
+    const b = ext(await invoke('cgm-hypo', 'fhir'));
+    expect(Math.abs(a.current.readings! - b.current.readings!)).toBeLessThanOrEqual(1);
+    expect(b.current.metrics!.tirPercent!).toBeCloseTo(a.current.metrics!.tirPercent!, 0);
+    expect(b.current.metrics!.tbr54Percent!).toBeCloseTo(a.current.metrics!.tbr54Percent!, 0);
+  });
+
+  it('the FHIR fallback asks for the two 14-day periods only, and follows their paging', async () => {
+    const e = ext(await invoke('cgm-hypo', 'fhir'));
+    const readingQueries = proxy.hits.filter((x) => x.url.includes('99504-3'));
+    // Every reading query is date-bounded: nothing older than 28 days is loaded.
+    expect(readingQueries.length).toBeGreaterThan(0);
+    for (const q of readingQueries) expect(decodeURIComponent(q.url)).toMatch(/date=ge\d{4}-\d\d-\d\dT/);
+    // About 4,000 readings per period at 1,000 per page: the pages after the first were followed.
+    expect(readingQueries.length).toBeGreaterThanOrEqual(8);
+    expect(e.current.readings!).toBeGreaterThan(3000);
+  });
+
+  it('paging cut at FHIR_MAX_PAGES -> the period is not scored, and the card says why', async () => {
+    const limited = await harness({ env: { FHIR_MAX_PAGES: '2' } });
+    const b = await invoke('cgm-hypo', 'fhir', limited);
+    expect(ext(b).status).toBe('insufficient');
+    expect(b.cards[0]!.summary).toMatch(/could not all be fetched/);
+  });
+
+  it('cgmReadings neither prefetched nor fetchable -> 412 naming it', async () => {
+    const prefetch = await ehrPrefetch(sandbox.baseUrl, CGM_PREFETCH, 'cgm-hypo');
+    delete prefetch['cgmReadings'];
+    const res = await post(h, patientViewRequest({ context: { userId: 'Practitioner/dr-1', patientId: 'cgm-hypo' }, prefetch }));
+    expect(res.status).toBe(412);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(res.body)).toMatch(/cgmReadings/);
+  });
+
+  describe('AGP link', () => {
+    it('works within its lifetime (more than once), carries no patient id, and answers 404 after expiry', async () => {
+      const b = await invoke('cgm-hypo', 'fhir');
+      const url = b.cards[0]!.links![0]!.url;
+      expect(url).not.toMatch(/cgm-hypo|Patient/);
+      const path = new URL(url).pathname;
+      const first = await request(h.app).get(path);
+      expect(first.status).toBe(200);
+      expect(first.headers['content-type']).toMatch(/^image\/svg\+xml/);
+      expect(first.headers['cache-control']).toMatch(/no-store/);
+      const svg = first.text || first.body.toString();
+      expect(svg).toMatch(/^<svg|^<\?xml/);
+      expect(svg).not.toMatch(/cgm-hypo|Hope|Synthetic/);
+      clock += TTL_MS - 1000;
+      expect((await request(h.app).get(path)).status).toBe(200);
+      clock += 2000;
+      const gone = await request(h.app).get(path);
+      expect(gone.status).toBe(404);
+      expect(gone.body.resourceType).toBe('OperationOutcome');
+    });
+
+    it('the card extension says where and until when', async () => {
+      const e = ext(await invoke('cgm-hypo', 'prefetch'));
+      expect(e.agp?.url).toMatch(/\/agp\//);
+      expect(Date.parse(e.agp!.expiresAt) - Date.now()).toBeGreaterThan(TTL_MS - 60_000);
+    });
+  });
+});
