@@ -27,6 +27,11 @@ describe('configuration', () => {
     ['PGX_PRETEST_OVERRIDES', 'abacavir'],
     ['LOOKBACK_BP_DAYS', 'a year'],
     ['MODEL_THREADS', '0'],
+    ['CGM_SHOW_ON_TARGET', 'sometimes'],
+    ['CGM_HIGH_RISK_CONDITIONS', '46177005'],
+    ['CGM_HIGH_RISK_CONDITIONS', 'snomed|46177005'],
+    ['AGP_LINK_TTL_SECONDS', '5'],
+    ['AGP_MAX_LINKS', 'many'],
   ])('a bad %s (%s) stops the start with a message naming the variable', (name, value) => {
     let err: unknown;
     try {
@@ -36,6 +41,22 @@ describe('configuration', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message.startsWith(name)).toBe(true);
+  });
+
+  it('glucose monitoring: on-target cards off, shipped high-risk list, 15-minute AGP links by default', () => {
+    const c = loadConfig({ TRUSTED_CLIENTS: '/x.json' });
+    expect(c.cgmShowOnTarget).toBe(false);
+    expect(c.cgmHighRiskConditions).toBeUndefined();
+    expect(c.agpLinkTtlSeconds).toBe(900);
+  });
+
+  it('CGM_HIGH_RISK_CONDITIONS takes system|code pairs, or none', () => {
+    const c = loadConfig({ TRUSTED_CLIENTS: '/x.json', CGM_HIGH_RISK_CONDITIONS: 'http://snomed.info/sct|46177005, http://hl7.org/fhir/sid/icd-10-cm|N18.6' });
+    expect(c.cgmHighRiskConditions).toEqual([
+      { system: 'http://snomed.info/sct', code: '46177005' },
+      { system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'N18.6' },
+    ]);
+    expect(loadConfig({ TRUSTED_CLIENTS: '/x.json', CGM_HIGH_RISK_CONDITIONS: 'none' }).cgmHighRiskConditions).toEqual([]);
   });
 
   it('uses PostgreSQL when DATABASE_URL is set, SQLite otherwise', () => {
