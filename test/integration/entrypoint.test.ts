@@ -63,6 +63,31 @@ describe('entry point with the sandbox (npm start)', () => {
     expect(none.status).toBe(401);
   });
 
+  it('glucose-monitoring works through the real wiring: a card from the sandbox FHIR server and its AGP chart link', async () => {
+    const { ensureSandboxClientKey, signSandboxToken } = await import('../../src/sandbox/sandbox-client.js');
+    const keys = await ensureSandboxClientKey(join(ROOT, '.sandbox'));
+    const token = await signSandboxToken(keys.privateJwk, 'http://127.0.0.1:3999/cds-services/glucose-monitoring');
+    const res = await fetch(`http://127.0.0.1:${port}/cds-services/glucose-monitoring`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        hook: 'patient-view',
+        hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea',
+        fhirServer: fhirBaseUrl,
+        fhirAuthorization: { access_token: 'sandbox', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'precision-cds' },
+        context: { userId: 'Practitioner/dr-1', patientId: 'cgm-hypo' },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { cards: { indicator: string; links?: { url: string }[] }[] };
+    expect(body.cards[0]?.indicator).toBe('critical');
+    const link = new URL(body.cards[0]!.links![0]!.url);
+    expect(link.origin).toBe('http://127.0.0.1:3999'); // PUBLIC_BASE_URL
+    const chart = await fetch(`http://127.0.0.1:${port}${link.pathname}`);
+    expect(chart.status).toBe(200);
+    expect(chart.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+  });
+
   it('serves metrics', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(await res.text()).toContain('http_requests_total');
