@@ -7,7 +7,8 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /**
  * Gives every request an id and a child logger, and logs one line when it finishes: method,
  * route path, status and latency, plus service id and hookInstance when set. No headers,
- * query strings or bodies are logged (tokens and patient data live there).
+ * query strings or bodies are logged (tokens and patient data live there), and a matched route
+ * is logged by its pattern (`/agp/:token`), so capability tokens in paths stay out too.
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -22,7 +23,7 @@ export function requestLogger(logger: Logger): RequestHandler {
       req.log.info(
         {
           method: req.method,
-          path: req.path,
+          path: req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.path,
           status: res.statusCode,
           latencyMs: Math.round(latencyMs * 100) / 100,
           ...(locals.serviceId ? { serviceId: locals.serviceId } : {}),

@@ -70,7 +70,7 @@ const cases: Case[] = [
   { name: 'constructor.prototype inside prefetch', body: j({ ...valid, prefetch: { patient: { resourceType: 'Patient', constructor: { prototype: { x: 1 } } } } }) },
   { name: 'deeply nested object (10k levels)', body: `{"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1","patientId":"p"},"extension":${deep(10_000)}}` },
   { name: 'deeply nested arrays (50k levels)', body: `{"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1","patientId":"p"},"prefetch":{"p":${deepArr(50_000)}}}` },
-  { name: 'huge string over the body limit', body: j({ ...valid, extension: { 'org.x': 'y'.repeat(6 * 1024 * 1024) } }) },
+  { name: 'huge string over the body limit', body: j({ ...valid, extension: { 'org.x': 'y'.repeat(17 * 1024 * 1024) } }) },
   // wrong media types
   { name: 'text/plain body', body: j(valid), contentType: 'text/plain' },
   { name: 'form body', body: 'hook=patient-view', contentType: 'application/x-www-form-urlencoded' },

@@ -230,6 +230,14 @@ describe('glucose-monitoring on fixture patients', () => {
       expect(gone.body.resourceType).toBe('OperationOutcome');
     });
 
+    it('the link token never reaches the logs (routes are logged by their pattern)', async () => {
+      const url = (await invoke('cgm-hypo', 'prefetch')).cards[0]!.links![0]!.url;
+      const token = url.split('/').pop()!;
+      expect((await request(h.app).get(new URL(url).pathname)).status).toBe(200);
+      expect(h.logs.text).toContain('/agp/:token');
+      expect(h.logs.text).not.toContain(token);
+    });
+
     it('the card extension says where and until when', async () => {
       const e = ext(await invoke('cgm-hypo', 'prefetch'));
       expect(e.agp?.url).toMatch(/\/agp\//);
