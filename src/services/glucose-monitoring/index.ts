@@ -15,10 +15,11 @@ import { CONSENSUS } from './knowledge.js';
 const DAY_MS = 86_400_000;
 const tokens = (entries: readonly CodeEntry[]): string[] => entries.map((e) => `${e.system}|${e.code}`);
 
+/** LOINC only: ballot-era temporary codes are still read when supplied, but would make the query too long to ask for. */
 const SUMMARY_CODES = [
   ...new Set(
     ['meanMass', 'meanMolar', 'gmi', 'cv', 'timeInRange', 'timeVeryLow', 'timeLow', 'timeHigh', 'timeVeryHigh', 'daysOfWear', 'sensorActivePercent', 'timesInRangesPanel'].flatMap((k) =>
-      tokens(summaryCodes(k)),
+      tokens(summaryCodes(k).filter((c) => c.system === 'http://loinc.org')),
     ),
   ),
 ];
