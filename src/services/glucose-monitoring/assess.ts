@@ -9,7 +9,7 @@ import { conditionFlag } from '../cardiovascular-risk/features/conditions.js';
 import type { ConditionCategory } from '../cardiovascular-risk/features/codes.js';
 import { CONSENSUS, meets, type MetricKey, type Target, type TargetSetId } from './knowledge.js';
 import { readingsIn, samplingIntervalMinutes, summarisePeriod, type GlycemicMetrics, type Period, type Reading } from './metrics.js';
-import { extractReadings, isDeviceTaggedCandidate, type DroppedCounts } from './readings.js';
+import { extractReadings, type DroppedCounts } from './readings.js';
 import { extractSummaries, type ReportedSummary } from './summary.js';
 
 const DAY_MS = 86_400_000;
@@ -24,8 +24,6 @@ export interface CgmRecord {
   readonly devices: readonly Device[];
   /** Whether the conditions could be read (else the high-risk list could not be checked). */
   readonly conditionsKnown: boolean;
-  /** Whether Device records could be read (else device-tagged glucose results cannot be recognised). */
-  readonly devicesKnown: boolean;
   /** Periods whose readings could not all be fetched (paging stopped at the limit). */
   readonly incomplete?: readonly ('current' | 'previous')[];
   /** Why the previous period's readings could not be fetched at all. */
@@ -180,6 +178,12 @@ export function compare(cur: Partial<GlycemicMetrics>, prev: Partial<GlycemicMet
   return { ...(tir !== undefined ? { tirPoints: tir } : {}), ...(tbr70 !== undefined ? { tbr70Points: tbr70 } : {}), ...(tbr54 !== undefined ? { tbr54Points: tbr54 } : {}), direction };
 }
 
+/** A period that is not scored shows no metrics, whatever its readings would give. */
+function withoutMetrics(p: PeriodView): PeriodView {
+  const { metrics: _unscored, ...rest } = p;
+  return rest;
+}
+
 function computedView(all: readonly Reading[], period: Period, interval: number): { view: PeriodView; readings: readonly Reading[] } {
   const s = summarisePeriod(all, period, interval);
   return {
@@ -226,9 +230,6 @@ export function assessGlucose(record: CgmRecord, now: Date, opts: CgmOptions): C
   const previous: Period = { start: end - 2 * periodMs, end: end - periodMs };
   const targets = chooseTargets(record, now, opts);
   const notes: string[] = [];
-  if (!record.devicesKnown && record.readings.some(isDeviceTaggedCandidate)) {
-    notes.push('Device records could not be read, so glucose results tagged as CGM only by their device may be missing.');
-  }
 
   const set = extractReadings(record.readings, record.devices, { start: previous.start, end }, record.patientId);
   const displayUnit: CgmAssessment['displayUnit'] = set.unitCounts.mmol > set.unitCounts.mgdl ? 'mmol/L' : 'mg/dL';
@@ -260,7 +261,7 @@ export function assessGlucose(record: CgmRecord, now: Date, opts: CgmOptions): C
             ? 'the previous 14 days have too little data to compare'
             : undefined);
     if (!cur.view.sufficient || curIncomplete) {
-      return { ...base, status: 'insufficient', current: curIncomplete ? { ...cur.view, sufficient: false, incomplete: true } : cur.view, previous: prev.view, findings: [], severity: (cur.view.level2EventsSeen ?? 0) > 0 ? 'warning' : 'none', ...(previousUnavailable ? { previousUnavailable } : {}) };
+      return { ...base, status: 'insufficient', current: curIncomplete ? { ...withoutMetrics(cur.view), sufficient: false, incomplete: true } : cur.view, previous: prev.view, findings: [], severity: (cur.view.level2EventsSeen ?? 0) > 0 ? 'warning' : 'none', ...(previousUnavailable ? { previousUnavailable } : {}) };
     }
     const findings = findOffTarget(cur.view.metrics!, targets.set);
     const change = !previousUnavailable ? compare(cur.view.metrics!, prev.view.metrics!) : undefined;
@@ -282,7 +283,7 @@ export function assessGlucose(record: CgmRecord, now: Date, opts: CgmOptions): C
   if (summaries.length === 0) return undefined;
   const latest = summaries[0]!;
   const base = { source: 'reported' as const, targets, displayUnit: latest.displayUnit, notes };
-  if (Date.parse(latest.end) < current.start) {
+  if (Date.parse(latest.end) <= current.start) {
     return { ...base, status: 'no-recent-data', current: reportedView(latest), findings: [], severity: 'none', latestData: latest.end };
   }
   const cur = reportedView(latest);

@@ -60,16 +60,16 @@ function phrase(f: Finding, t: CgmCardTemplates, vars: Record<string, string>): 
 }
 
 /**
- * Lead and first finding, then as many further findings as fit, then the optional suffix if it
- * fits; the required suffix (e.g. "as reported") always gets its room. Under 140 characters.
+ * Lead and first finding, then as many further findings as fit; the suffixes ("worse than the
+ * prior 14 days", "as reported") always get their room. Under 140 characters.
  */
-function composeSummary(lead: string, phrases: readonly string[], optional: string, required: string): string {
-  const room = SUMMARY_MAX - required.length;
+function composeSummary(lead: string, phrases: readonly string[], ...suffixes: readonly string[]): string {
+  const tail = suffixes.join('');
+  const room = SUMMARY_MAX - tail.length;
   let s = lead + (phrases[0] ?? '');
   if (s.length > room) s = `${s.slice(0, room - 1)}…`;
   for (const p of phrases.slice(1)) if (s.length + 2 + p.length <= room) s += `; ${p}`;
-  if (optional && s.length + optional.length <= room) s += optional;
-  return s + required;
+  return s + tail;
 }
 
 const ROWS: readonly { key: MetricKey | 'level2Events' | 'mean' | 'gmi'; field: keyof GlycemicMetrics }[] = [
@@ -255,7 +255,7 @@ export function buildCard(a: CgmAssessment, t: CgmCardTemplates, ctx: CardContex
     const m = a.current.metrics ?? {};
     if (kind === 'cgm-on-target') {
       // "Worse" stays in the detail: on target, a 0.1-point rise below range is not headline news.
-      summary = composeSummary('', [fill(t.summary['onTarget']!, { ...vars, tir: pct(m.tirPercent ?? 0), tbr70: pct(m.tbr70Percent ?? 0) })], '', reported);
+      summary = composeSummary('', [fill(t.summary['onTarget']!, { ...vars, tir: pct(m.tirPercent ?? 0), tbr70: pct(m.tbr70Percent ?? 0) })], reported);
       indicator = 'info';
     } else {
       const group = a.findings[0]!.group;

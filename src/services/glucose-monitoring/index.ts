@@ -92,7 +92,8 @@ export function glucoseMonitoringService(deps: CgmServiceDeps): CdsServiceDefini
     description:
       'Turns the last 14 days of CGM sensor readings into the International Consensus on Time in Range metrics (time in ranges, mean glucose, GMI, CV, level-2 hypoglycemia events), compares them with the targets that apply and the previous 14 days, and links an ambulatory glucose profile.',
     prefetch: CGM_PREFETCH,
-    requiredPrefetch: ['patient', 'conditions'],
+    // Devices tell which glucose results (2339-0 / 15074-8) came from a CGM: without them those cannot be classified.
+    requiredPrefetch: ['patient', 'conditions', 'devices'],
     deferredPrefetch: ['cgmReadings'],
     usageRequirements: 'Needs read access to Patient, Condition, Observation and Device for the patient in context.',
     handler: async ({ request, prefetch, fhir, now, log }) => {
@@ -133,7 +134,6 @@ export function glucoseMonitoringService(deps: CgmServiceDeps): CdsServiceDefini
         readings,
         summaries: resourcesOf<Observation>(d['cgmSummary'], 'Observation'),
         devices: resourcesOf<Device>(d['devices'], 'Device'),
-        devicesKnown: d['devices'] !== undefined,
         incomplete,
         ...(previousFailed ? { previousFailed } : {}),
       };

@@ -103,11 +103,6 @@ export function cgmKind(obs: Observation, cgmDevices: ReadonlySet<string>): { un
   return tagged ? { unit: generic, generic: true } : undefined;
 }
 
-/** A generic glucose result (2339-0 / 15074-8 ...) that names a device: CGM or not depends on that device. */
-export function isDeviceTaggedCandidate(obs: Observation): boolean {
-  return !!obs.device && (hasCode(GENERIC_MASS, obs.code?.coding) || hasCode(GENERIC_MOLAR, obs.code?.coding));
-}
-
 /** The unit a quantity states (UCUM code first, then the human unit); undefined when it names none we know. */
 function quantityUnit(q: Observation['valueQuantity']): 'mg/dL' | 'mmol/L' | 'other' | undefined {
   const raw = (q?.code ?? q?.unit)?.trim();
