@@ -66,7 +66,8 @@ async function agpLink(a: CgmAssessment, deps: CgmServiceDeps, now: Date): Promi
   const chart: AgpChart = {
     profile: agpProfile(a.agpReadings),
     periodStart: a.current.start,
-    periodEnd: a.current.end,
+    // The chart names the last day of the period; the period's end instant is exclusive.
+    periodEnd: new Date(Date.parse(a.current.end) - 1).toISOString(),
     unit: a.displayUnit,
     daysWithData: a.current.daysWithData ?? 0,
     capturedPercent: Math.round((a.current.capturedPercent ?? 0) * 10) / 10,
