@@ -143,6 +143,7 @@ describe('openapi.json: structure', () => {
     ['/health/ready', 'get', ['200', '503'], false],
     ['/metrics', 'get', ['200'], false],
     ['/openapi.json', 'get', ['200'], false],
+    ['/agp/{token}', 'get', ['200', '404'], false],
   ];
   it.each(operations)('%s %s documents responses %j (auth: %s)', (p, method, codes, authenticated) => {
     const op = ((doc['paths'] as JsonObject)[p] as JsonObject)[method] as JsonObject;

@@ -7,6 +7,7 @@ import { CARDS_DIR } from '../../../src/app.js';
 import { startSandboxFhirServer } from '../../../src/sandbox/fhir-server.js';
 import { CGM_PREFETCH, glucoseMonitoringService } from '../../../src/services/glucose-monitoring/index.js';
 import { ehrPrefetch } from '../../helpers/ehr.js';
+import { openapiSchema } from '../../helpers/openapi-schema.js';
 import { createHarness, patientViewRequest, TEST_BASE_URL, TEST_ISSUER, type Harness } from '../../helpers/harness.js';
 import { startRecordingProxy, type RecordingProxy } from '../../helpers/recording-proxy.js';
 
@@ -172,6 +173,17 @@ describe('glucose-monitoring on fixture patients', () => {
     it('a patient without CGM data (cvd-high-risk-male) -> no card', async () => {
       expect((await invoke('cvd-high-risk-male', mode)).cards).toEqual([]);
     });
+  });
+
+  it('every card kind carries an extension valid against GlucoseMonitoringExtension in openapi.json', async () => {
+    const validate = openapiSchema('GlucoseMonitoringExtension');
+    const kinds = new Set<string>();
+    for (const id of ['cgm-hypo', 'cgm-stable', 'cgm-mmol', 'cgm-sparse', 'cgm-summary-only', 'cgm-glucose-tagged', 'cgm-high-risk']) {
+      const e = ext(await invoke(id, 'prefetch', hOnTarget));
+      kinds.add(e.kind);
+      expect({ id, ok: validate(e), errors: validate.errors ?? null }).toEqual({ id, ok: true, errors: null });
+    }
+    expect([...kinds].sort()).toEqual(['cgm-critical', 'cgm-insufficient', 'cgm-off-target', 'cgm-on-target']);
   });
 
   it('prefetch and FHIR fallback give the same metrics', async () => {
