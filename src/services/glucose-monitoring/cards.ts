@@ -60,7 +60,7 @@ function phrase(f: Finding, t: CgmCardTemplates, vars: Record<string, string>): 
 }
 
 /**
- * Lead and first finding, then as many further findings as fit; the suffixes ("worse than the
+ * Lead and first finding, then further findings in order while they fit; the suffixes ("worse than the
  * prior 14 days", "as reported") always get their room. Under 140 characters.
  */
 function composeSummary(lead: string, phrases: readonly string[], ...suffixes: readonly string[]): string {
@@ -68,7 +68,11 @@ function composeSummary(lead: string, phrases: readonly string[], ...suffixes: r
   const room = SUMMARY_MAX - tail.length;
   let s = lead + (phrases[0] ?? '');
   if (s.length > room) s = `${s.slice(0, room - 1)}…`;
-  for (const p of phrases.slice(1)) if (s.length + 2 + p.length <= room) s += `; ${p}`;
+  // In priority order: stop at the first finding that does not fit rather than skip to a later one.
+  for (const p of phrases.slice(1)) {
+    if (s.length + 2 + p.length > room) break;
+    s += `; ${p}`;
+  }
   return s + tail;
 }
 

@@ -162,6 +162,18 @@ describe('summary wording', () => {
     const a = scored({ findings: [{ metric: 'cv', group: 'variability', value: 40.23, target: CONSENSUS.targets.standard.cv }], severity: 'warning' });
     expect(card(a).summary).toBe('High glucose variability: CV 40.2% (target ≤ 36%); worse than the prior 14 days');
   });
+  it('findings in priority order: one that does not fit ends the list (a later, shorter one is not pulled forward)', () => {
+    const findings: CgmAssessment['findings'] = [
+      { metric: 'tbr54', group: 'hypo', value: 1.5, target: CONSENSUS.targets.standard.tbr54 },
+      { metric: 'tbr70', group: 'hypo', value: 5, target: CONSENSUS.targets.standard.tbr70 },
+      { metric: 'tir', group: 'hyper', value: 58, target: CONSENSUS.targets.standard.tir },
+      { metric: 'cv', group: 'variability', value: 38.5, target: CONSENSUS.targets.standard.cv },
+    ];
+    // 27 + 36 + 2 + 36 = 101, + 2 + 35 (tir) + 30 (worse) = 168 > 139: tir does not fit, so cv (24) is not added either.
+    expect(card(scored({ findings, severity: 'warning' })).summary).toBe(
+      'Hypoglycemia above target: 1.5% of time < 54 mg/dL (target < 1%); 5.0% of time < 70 mg/dL (target < 4%); worse than the prior 14 days',
+    );
+  });
   it('mmol/L thresholds in mmol/L', () => {
     expect(card(scored({ displayUnit: 'mmol/L' })).summary).toContain('< 3.0 mmol/L');
   });
