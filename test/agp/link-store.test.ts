@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { closeRedisPair, connectRedisPair } from '../helpers/redis.js';
 import { AGP_TOKEN, MemoryAgpLinkStore, newAgpToken, RedisAgpLinkStore } from '../../src/agp/link-store.js';
 import { agpProfile, type AgpChart } from '../../src/services/glucose-monitoring/agp.js';
 
@@ -103,15 +104,9 @@ maybe(`RedisAgpLinkStore${REDIS_URL ? '' : ` [SKIPPED: ${SKIP_REASON}]`}`, () =>
   let a: Redis;
   let b: Redis;
   beforeAll(async () => {
-    a = new Redis(REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    b = new Redis(REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await Promise.all([a.connect(), b.connect()]);
+    ({ a, b } = await connectRedisPair(REDIS_URL!));
   });
-  afterAll(async () => {
-    const keys = await a.keys(`${PREFIX}*`);
-    if (keys.length > 0) await a.del(...keys);
-    await Promise.all([a.quit(), b.quit()]);
-  });
+  afterAll(() => closeRedisPair(a, b, PREFIX));
 
   it('round-trips a chart between replicas, repeatedly, with the TTL in Redis', async () => {
     const one = new RedisAgpLinkStore(a, { keyPrefix: PREFIX });

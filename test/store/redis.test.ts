@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { closeRedisPair, connectRedisPair } from '../helpers/redis.js';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK } from 'jose';
 import { openRedis } from '../../src/auth/redis-client.js';
 import { createSharedRemoteJWKSet, jwksRedisKey } from '../../src/auth/redis-jwks-cache.js';
@@ -22,15 +23,9 @@ maybe(`Redis-shared auth state (two replicas = two connections)${REDIS_URL ? '' 
   let a: Redis;
   let b: Redis;
   beforeAll(async () => {
-    a = new Redis(REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    b = new Redis(REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await Promise.all([a.connect(), b.connect()]);
+    ({ a, b } = await connectRedisPair(REDIS_URL!));
   });
-  afterAll(async () => {
-    const keys = await a.keys(`${PREFIX}*`);
-    if (keys.length > 0) await a.del(...keys);
-    await Promise.all([a.quit(), b.quit()]);
-  });
+  afterAll(() => closeRedisPair(a, b, PREFIX));
 
   describe('RedisReplayCache', () => {
     it('a jti remembered by one replica is refused by the other', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { mulberry32 } from '../../../scripts/prng.js';
 import {
   AGP_LAYOUT,
   agpProfile,
@@ -14,17 +15,7 @@ import {
   type TimedGlucose,
 } from '../../../src/services/glucose-monitoring/agp.js';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** 14 days of 5-minute CGM readings with a daily pattern: ~4,032 readings. */
 function cgmSeries(days = 14, seed = 1): TimedGlucose[] {
