@@ -1,5 +1,6 @@
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { FhirAccessError, type FhirAccess } from '../fhir/fhir-access.js';
+import { resourcesOf } from '../fhir/bundle.js';
 import type { CdsHookRequest, PrefetchResult } from './types.js';
 
 /**
@@ -156,4 +157,21 @@ export async function resolvePrefetch(
   );
   const order = (keys: string[]): string[] => Object.keys(templates).filter((k) => keys.includes(k));
   return { data, supplied: order(supplied), fetched: order(fetched), unavailable, truncated: order(truncated), deferred: order(deferred) };
+}
+
+const CONTEXT_PATIENT_READ = /^Patient\/\{\{\s*context\.patientId\s*\}\}$/;
+
+/**
+ * Keys whose template reads the context patient (`Patient/{{context.patientId}}`) but whose value
+ * is another Patient. Data for another patient must never produce advice for this one.
+ */
+export function foreignPatientKeys(templates: Readonly<Record<string, string>>, request: CdsHookRequest, prefetch: PrefetchResult): string[] {
+  const patientId = request.context['patientId'];
+  return Object.entries(templates)
+    .filter(([key, template]) => CONTEXT_PATIENT_READ.test(template) && Object.hasOwn(prefetch.data, key))
+    .filter(([key]) => {
+      const id = resourcesOf(prefetch.data[key], 'Patient')[0]?.id;
+      return id !== undefined && id !== patientId;
+    })
+    .map(([key]) => key);
 }

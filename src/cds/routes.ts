@@ -9,7 +9,7 @@ import { InferenceError } from '../models/runtime.js';
 import { guardJsonBody } from './body-guard.js';
 import { pseudonymize, type DecisionStore } from '../store/index.js';
 import { cleanServiceResponse, pruneEmpty } from './json.js';
-import { resolvePrefetch } from './prefetch.js';
+import { foreignPatientKeys, resolvePrefetch } from './prefetch.js';
 import { ServiceRegistry } from './registry.js';
 import type { CdsHandlerOutput, CdsHookRequest, CdsServiceDefinition, CdsServiceResponse, FeedbackItem, PrefetchResult, Provenance } from './types.js';
 import type { Validation, Validators } from './validation.js';
@@ -134,6 +134,14 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
       metrics.prefetchKeys.inc({ service: service.id, source: 'fetched' }, prefetch.fetched.length);
       metrics.prefetchKeys.inc({ service: service.id, source: 'unavailable' }, Object.keys(prefetch.unavailable).length);
       res.locals['prefetch'] = { supplied: prefetch.supplied, fetched: prefetch.fetched };
+
+      const foreign = foreignPatientKeys(service.prefetch ?? {}, request, prefetch);
+      if (foreign.length > 0) {
+        throw new HttpError(
+          'INVALID_REQUEST',
+          foreign.map((k) => ({ diagnostics: `prefetch.${k} is a different patient than context.patientId`, expression: `prefetch.${k}` })),
+        );
+      }
 
       const missing = ServiceRegistry.requiredKeys(service).filter((k) => Object.hasOwn(prefetch.unavailable, k));
       if (missing.length > 0) {

@@ -165,6 +165,14 @@ describe('invocation (spec 2.0 §Calling a CDS Service)', () => {
     expect(res.body.issue[0].expression).toEqual(['prefetch.patient']);
   });
 
+  it('a prefetched Patient that is not context.patientId gives 400 naming the slot (never advice from another patient\'s data)', async () => {
+    const h = await createHarness({ services: [echoService()] });
+    const res = await invoke(h, 'echo', patientViewRequest({ prefetch: { patient: { resourceType: 'Patient', id: 'someone-else' } } }));
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].expression).toEqual(['prefetch.patient']);
+    expect(res.body.issue[0].diagnostics).toBe('prefetch.patient is a different patient than context.patientId');
+  });
+
   it('52: an OperationOutcome in a prefetch slot counts as not supplied (412 without FHIR access)', async () => {
     const h = await createHarness({ services: [echoService()] });
     const oo = { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing' }] };

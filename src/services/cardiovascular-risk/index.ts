@@ -1,7 +1,6 @@
 import type { Condition, MedicationRequest, MedicationStatement, Observation, Patient } from 'fhir/r4.js';
 import { loadCardTemplates } from '../../cards/templates.js';
 import { resourcesOf } from '../../fhir/bundle.js';
-import { HttpError } from '../../errors/http-error.js';
 import type { CdsServiceDefinition, PrefetchResult } from '../../cds/types.js';
 import { assessCardiovascularRisk, GUIDELINE_VERSION, type ModelRunner } from './assess.js';
 import { buildCards, SERVICE_ID, type CvdCardTemplates } from './cards.js';
@@ -63,10 +62,6 @@ export function cardiovascularRiskService(deps: CvdServiceDeps): CdsServiceDefin
     handler: async ({ request, prefetch, now }) => {
       const patientId = String(request.context['patientId']);
       const record = recordFromPrefetch(prefetch);
-      if (record.patient && record.patient.id && record.patient.id !== patientId) {
-        // Prefetched data for another patient must never produce advice for this one.
-        throw new HttpError('INVALID_REQUEST', [{ diagnostics: 'prefetch.patient is a different patient than context.patientId', expression: 'prefetch.patient' }]);
-      }
       const features = extractCvdFeatures(record, now, deps.features);
       const assessment = await assessCardiovascularRisk(features, deps.models);
       const cards = buildCards(assessment, templates, { hookInstance: request.hookInstance, patientId, publicBaseUrl: deps.publicBaseUrl });

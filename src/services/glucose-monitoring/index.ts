@@ -101,10 +101,6 @@ export function glucoseMonitoringService(deps: CgmServiceDeps): CdsServiceDefini
       const patientId = String(request.context['patientId']);
       const d = prefetch.data;
       const patient = resourcesOf<Patient>(d['patient'], 'Patient')[0];
-      if (patient?.id && patient.id !== patientId) {
-        // Prefetched data for another patient must never produce advice for this one.
-        throw new HttpError('INVALID_REQUEST', [{ diagnostics: 'prefetch.patient is a different patient than context.patientId', expression: 'prefetch.patient' }]);
-      }
       const periodMs = CONSENSUS.sufficiency.periodDays * DAY_MS;
       const current = { start: now.getTime() - periodMs, end: now.getTime() };
       const previous = { start: now.getTime() - 2 * periodMs, end: current.start };
