@@ -7,6 +7,7 @@
  * same series and gets the same metrics; only the timestamps move: the newest reading is one
  * minute before the series is generated, because the service scores the 14 days before now.
  */
+import { quantile } from './quantiles.js';
 import type { Bundle, Observation, Patient } from 'fhir/r4.js';
 import { mulberry32 } from '../scripts/prng.js';
 import { assessGlucose } from '../src/services/glucose-monitoring/assess.js';
@@ -128,8 +129,7 @@ function time(name: string, fn: () => number, opts: { warmup: number; iterations
   }
   if (Number.isNaN(sink)) throw new Error('unreachable'); // keeps the results alive
   samples.sort((a, b) => a - b);
-  const q = (p: number): number => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
-  return { name, iterations: samples.length, medianMs: q(0.5), p99Ms: q(0.99) };
+  return { name, iterations: samples.length, medianMs: quantile(samples, 0.5), p99Ms: quantile(samples, 0.99) };
 }
 
 export interface MicroResult {

@@ -4,6 +4,7 @@
  * cards, behind the same middleware. glucose-monitoring keeps its AGP chart links in memory, as
  * a single replica without Redis does. Prints its port and the bench client's private key on stdout, then serves.
  */
+import { quantile } from './quantiles.js';
 import { CARDS_DIR, createApp, MODELS_DIR } from '../src/app.js';
 import { ServiceRegistry } from '../src/cds/registry.js';
 import { loadConfig } from '../src/config/config.js';
@@ -51,7 +52,7 @@ outer.use((req, res, next) => {
 });
 const quantiles = (xs: number[]): { count: number; p50: number; p90: number; p99: number; max: number } => {
   const sorted = [...xs].sort((a, b) => a - b);
-  const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+  const q = (p: number): number => quantile(sorted, p);
   return { count: sorted.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: sorted[sorted.length - 1] ?? 0 };
 };
 outer.get('/bench/latencies', (_req, res) => {

@@ -103,21 +103,19 @@ async function main(): Promise<void> {
   }
 
   // Several replicas: jti replay and JWKS caches shared through Redis.
-  let shared: { replayCache: RedisReplayCache; remoteJwks: ReturnType<typeof sharedJwksFactory> } | undefined;
-  // AGP chart links: in Redis when replicas share one, so a link works whichever replica answers it.
-  let agpLinks: AgpLinkStore = new MemoryAgpLinkStore({ maxEntries: config.agpMaxLinks });
+  let shared: { replayCache: RedisReplayCache; remoteJwks: ReturnType<typeof sharedJwksFactory>; agpLinks: AgpLinkStore } | undefined;
   if (config.redisUrl) {
     const redis = await openRedis(config.redisUrl, { onError: (err) => logger.warn({ err: (err as Error).message }, 'redis error') }).catch((err: unknown) => {
       process.stderr.write(`precision-cds: cannot reach REDIS_URL (${(err as Error).message})\n`);
       process.exit(1);
     });
-    shared = { replayCache: new RedisReplayCache(redis), remoteJwks: sharedJwksFactory(redis) };
-    await agpLinks.close?.();
-    agpLinks = new RedisAgpLinkStore(redis);
+    shared = { replayCache: new RedisReplayCache(redis), remoteJwks: sharedJwksFactory(redis), agpLinks: new RedisAgpLinkStore(redis) };
     readinessChecks.push({ name: 'redis', check: async () => ((await redis.ping().then(() => true, () => false)) ? { status: 'ok' } : { status: 'unavailable' }) });
     closers.push(() => redis.quit().then(() => undefined));
   }
 
+  // AGP chart links: in Redis when replicas share one, so a link works whichever replica answers it.
+  const agpLinks: AgpLinkStore = shared?.agpLinks ?? new MemoryAgpLinkStore({ maxEntries: config.agpMaxLinks });
   closers.push(async () => agpLinks.close?.());
   const registry = buildRegistry({
     models,

@@ -184,23 +184,20 @@ function withoutMetrics(p: PeriodView): PeriodView {
   return rest;
 }
 
-function computedView(all: readonly Reading[], period: Period, interval: number): { view: PeriodView; readings: readonly Reading[] } {
+function computedView(all: readonly Reading[], period: Period, interval: number): PeriodView {
   const s = summarisePeriod(all, period, interval);
   return {
-    view: {
-      start: iso(period.start),
-      end: iso(period.end),
-      source: 'computed',
-      sufficient: s.sufficient,
-      capturedPercent: s.capturedPercent,
-      daysWithData: s.daysWithData,
-      readings: s.readings,
-      expectedReadings: s.expectedReadings,
-      intervalMinutes: s.intervalMinutes,
-      ...(s.metrics ? { metrics: s.metrics } : {}),
-      level2EventsSeen: s.level2EventsSeen,
-    },
-    readings: readingsIn(all, period),
+    start: iso(period.start),
+    end: iso(period.end),
+    source: 'computed',
+    sufficient: s.sufficient,
+    capturedPercent: s.capturedPercent,
+    daysWithData: s.daysWithData,
+    readings: s.readings,
+    expectedReadings: s.expectedReadings,
+    intervalMinutes: s.intervalMinutes,
+    ...(s.metrics ? { metrics: s.metrics } : {}),
+    level2EventsSeen: s.level2EventsSeen,
   };
 }
 
@@ -248,33 +245,33 @@ export function assessGlucose(record: CgmRecord, now: Date, opts: CgmOptions): C
       ...(set.taggedGeneric > 0 ? { taggedGeneric: set.taggedGeneric } : {}),
       notes,
     };
-    if (cur.view.readings === 0) {
-      return { ...base, status: 'no-recent-data', current: cur.view, findings: [], severity: 'none', ...(set.latest !== undefined ? { latestData: iso(set.latest) } : {}) };
+    if (cur.readings === 0) {
+      return { ...base, status: 'no-recent-data', current: cur, findings: [], severity: 'none', ...(set.latest !== undefined ? { latestData: iso(set.latest) } : {}) };
     }
     const previousUnavailable =
       record.previousFailed ??
       (record.incomplete?.includes('previous')
         ? 'not all readings of the previous 14 days could be fetched'
-        : prev.view.readings === 0
+        : prev.readings === 0
           ? 'no CGM readings in the previous 14 days'
-          : !prev.view.sufficient
+          : !prev.sufficient
             ? 'the previous 14 days have too little data to compare'
             : undefined);
-    if (!cur.view.sufficient || curIncomplete) {
-      return { ...base, status: 'insufficient', current: curIncomplete ? { ...withoutMetrics(cur.view), sufficient: false, incomplete: true } : cur.view, previous: prev.view, findings: [], severity: (cur.view.level2EventsSeen ?? 0) > 0 ? 'warning' : 'none', ...(previousUnavailable ? { previousUnavailable } : {}) };
+    if (!cur.sufficient || curIncomplete) {
+      return { ...base, status: 'insufficient', current: curIncomplete ? { ...withoutMetrics(cur), sufficient: false, incomplete: true } : cur, previous: prev, findings: [], severity: (cur.level2EventsSeen ?? 0) > 0 ? 'warning' : 'none', ...(previousUnavailable ? { previousUnavailable } : {}) };
     }
-    const findings = findOffTarget(cur.view.metrics!, targets.set);
-    const change = !previousUnavailable ? compare(cur.view.metrics!, prev.view.metrics!) : undefined;
+    const findings = findOffTarget(cur.metrics!, targets.set);
+    const change = !previousUnavailable ? compare(cur.metrics!, prev.metrics!) : undefined;
     return {
       ...base,
       status: 'scored',
-      current: cur.view,
-      previous: prev.view,
+      current: cur,
+      previous: prev,
       ...(previousUnavailable ? { previousUnavailable } : {}),
       findings,
       severity: severityOf(findings, targets.set),
       ...(change ? { change } : {}),
-      agpReadings: cur.readings,
+      agpReadings: readingsIn(set.readings, current),
     };
   }
 

@@ -154,15 +154,15 @@ function droppedLine(a: CgmAssessment, t: CgmCardTemplates): string | undefined 
   return parts.length ? fill(t.statement['dropped']!, { dropped: parts.join(', ') }) : undefined;
 }
 
-function changeLine(a: CgmAssessment, t: CgmCardTemplates): string | undefined {
+function changeLine(a: CgmAssessment, t: CgmCardTemplates, vars: Record<'veryLow' | 'low', string>): string | undefined {
   if (a.status !== 'scored') return undefined;
   if (!a.change || !a.previous) return fill(t.statement['noChange']!, { why: a.previousUnavailable ?? 'no comparable data' });
   const c = a.change;
   const signed = (x: number): string => `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(1)} points`;
   const changes = [
     c.tirPoints !== undefined ? `time in range ${signed(c.tirPoints)}` : '',
-    c.tbr70Points !== undefined ? `time below ${thresholdVars(a.displayUnit).low} ${signed(c.tbr70Points)}` : '',
-    c.tbr54Points !== undefined ? `time below ${thresholdVars(a.displayUnit).veryLow} ${signed(c.tbr54Points)}` : '',
+    c.tbr70Points !== undefined ? `time below ${vars.low} ${signed(c.tbr70Points)}` : '',
+    c.tbr54Points !== undefined ? `time below ${vars.veryLow} ${signed(c.tbr54Points)}` : '',
   ].filter(Boolean);
   return fill(t.statement['change']!, { start: day(a.previous.start), end: lastDay(a.previous.end), changes: changes.join(', '), direction: t.direction[c.direction] });
 }
@@ -273,7 +273,7 @@ export function buildCard(a: CgmAssessment, t: CgmCardTemplates, ctx: CardContex
   if (dropped) detail.push('', dropped);
   for (const note of a.notes) detail.push('', note);
   if (a.taggedGeneric) detail.push('', fill(t.statement['tagged']!, { count: a.taggedGeneric.toLocaleString('en-US') }));
-  const change = changeLine(a, t);
+  const change = changeLine(a, t, vars);
   if (change) detail.push('', change);
   detail.push('', fill(t.statement['targets']!, { label: a.targets.label[0]!.toUpperCase() + a.targets.label.slice(1), reason: a.targets.reason }));
   detail.push('', fill(t.statement['boundaries']!, vars), '', t.statement['sourceLine']!);

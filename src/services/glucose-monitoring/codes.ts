@@ -27,6 +27,8 @@ export const hasCode = (set: ReadonlySet<string>, codings: readonly { system?: s
   !!codings?.some((c) => set.has(key(c.system, c.code)));
 /** `system|code` for a coding. */
 export const codingKey = key;
+/** FHIR token search values (`system|code`) for code entries. */
+export const tokensOf = (entries: readonly CodeEntry[]): string[] => entries.map((e) => key(e.system, e.code));
 
 /** Summary metric codes from data/codes.json, by metric key. */
 export function summaryCodes(metric: string): readonly CodeEntry[] {

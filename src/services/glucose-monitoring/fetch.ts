@@ -7,18 +7,17 @@
 import type { Bundle, Observation } from 'fhir/r4.js';
 import type { FhirAccess } from '../../fhir/fhir-access.js';
 import { resourcesOf } from '../../fhir/bundle.js';
-import { CGM_CODES, type CodeEntry } from './codes.js';
+import { CGM_CODES, tokensOf } from './codes.js';
 import type { Period } from './metrics.js';
 
-const tokens = (entries: readonly CodeEntry[]): string[] => entries.map((e) => `${e.system}|${e.code}`);
 
 /** Every code that can be a CGM reading (generic glucose codes are kept only when tagged as CGM). */
 export const READING_CODES: readonly string[] = [
-  ...tokens(CGM_CODES.sensorReadings.mass),
-  ...tokens(CGM_CODES.sensorReadings.molar),
-  ...tokens(CGM_CODES.sensorReadings.unitFromValue ?? []),
-  ...tokens(CGM_CODES.genericGlucose.mass),
-  ...tokens(CGM_CODES.genericGlucose.molar),
+  ...tokensOf(CGM_CODES.sensorReadings.mass),
+  ...tokensOf(CGM_CODES.sensorReadings.molar),
+  ...tokensOf(CGM_CODES.sensorReadings.unitFromValue ?? []),
+  ...tokensOf(CGM_CODES.genericGlucose.mass),
+  ...tokensOf(CGM_CODES.genericGlucose.molar),
 ];
 
 /** Page size asked for: a 14-day period of 5-minute readings is five pages. */

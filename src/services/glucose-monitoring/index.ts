@@ -8,20 +8,16 @@ import type { ConditionCategory } from '../cardiovascular-risk/features/codes.js
 import { agpProfile, type AgpChart } from './agp.js';
 import { assessGlucose, type CgmAssessment, type CgmRecord } from './assess.js';
 import { buildCard, SERVICE_ID, type AgpLink, type CgmCardTemplates } from './cards.js';
-import { CGM_CODES, summaryCodes, type CodeEntry } from './codes.js';
+import { CGM_CODES, summaryCodes, tokensOf, type CodeEntry } from './codes.js';
+import { SUMMARY_KEYS } from './summary.js';
 import { fetchReadings, PAGE_SIZE, READING_CODES } from './fetch.js';
 import { CONSENSUS } from './knowledge.js';
 
 const DAY_MS = 86_400_000;
-const tokens = (entries: readonly CodeEntry[]): string[] => entries.map((e) => `${e.system}|${e.code}`);
 
 /** LOINC only: ballot-era temporary codes are still read when supplied, but would make the query too long to ask for. */
 const SUMMARY_CODES = [
-  ...new Set(
-    ['meanMass', 'meanMolar', 'gmi', 'cv', 'timeInRange', 'timeVeryLow', 'timeLow', 'timeHigh', 'timeVeryHigh', 'daysOfWear', 'sensorActivePercent', 'timesInRangesPanel'].flatMap((k) =>
-      tokens(summaryCodes(k).filter((c) => c.system === 'http://loinc.org')),
-    ),
-  ),
+  ...new Set([...SUMMARY_KEYS, 'timesInRangesPanel'].flatMap((k) => tokensOf(summaryCodes(k).filter((c) => c.system === 'http://loinc.org')))),
 ];
 
 /**

@@ -3,31 +3,33 @@
  * conversion, and what is dropped (and counted) on the way.
  */
 import type { Device, Observation, Reference } from 'fhir/r4.js';
-import { CGM_CODES, codeSet, hasCode } from './codes.js';
+import { CGM_CODES, codeSet, codingKey, hasCode, type CodeEntry } from './codes.js';
 import { CONSENSUS } from './knowledge.js';
 import type { Period, Reading } from './metrics.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-const SENSOR_MASS = codeSet(CGM_CODES.sensorReadings.mass);
-const SENSOR_MOLAR = codeSet(CGM_CODES.sensorReadings.molar);
-const SENSOR_ANY_UNIT = codeSet(CGM_CODES.sensorReadings.unitFromValue ?? []);
-const GENERIC_MASS = codeSet(CGM_CODES.genericGlucose.mass);
-const GENERIC_MOLAR = codeSet(CGM_CODES.genericGlucose.molar);
 const CGM_CATEGORY = codeSet(CGM_CODES.cgmTags.categoryCodes);
 const CGM_DEVICE_TYPE = codeSet(CGM_CODES.cgmTags.deviceTypeCodes);
 const CGM_TEXT = CGM_CODES.cgmTags.textPatterns.map((p) => new RegExp(p, 'i'));
 type Kind = { readonly unit: 'mg/dL' | 'mmol/L' | 'stated'; readonly generic: boolean };
+const kinds = (entries: readonly CodeEntry[], kind: Kind): [string, Kind][] => entries.map((e) => [codingKey(e.system, e.code), kind]);
 /** Every reading code by `system|code`; sensor codes win over generic ones when an Observation has both. */
 const CODE_KIND: ReadonlyMap<string, Kind> = new Map<string, Kind>([
-  ...[...GENERIC_MASS].map((k): [string, Kind] => [k, { unit: 'mg/dL', generic: true }]),
-  ...[...GENERIC_MOLAR].map((k): [string, Kind] => [k, { unit: 'mmol/L', generic: true }]),
-  ...[...SENSOR_ANY_UNIT].map((k): [string, Kind] => [k, { unit: 'stated', generic: false }]),
-  ...[...SENSOR_MASS].map((k): [string, Kind] => [k, { unit: 'mg/dL', generic: false }]),
-  ...[...SENSOR_MOLAR].map((k): [string, Kind] => [k, { unit: 'mmol/L', generic: false }]),
+  ...kinds(CGM_CODES.genericGlucose.mass, { unit: 'mg/dL', generic: true }),
+  ...kinds(CGM_CODES.genericGlucose.molar, { unit: 'mmol/L', generic: true }),
+  ...kinds(CGM_CODES.sensorReadings.unitFromValue ?? [], { unit: 'stated', generic: false }),
+  ...kinds(CGM_CODES.sensorReadings.mass, { unit: 'mg/dL', generic: false }),
+  ...kinds(CGM_CODES.sensorReadings.molar, { unit: 'mmol/L', generic: false }),
 ]);
 const textSaysCgm = (text: string | undefined): boolean => !!text && CGM_TEXT.some((re) => re.test(text));
+
+/** Whether an Observation's subject is this patient (`Patient/<id>`, relative or absolute); no subject is not. */
+export function recordedFor(obs: Observation, patientId: string): boolean {
+  const subject = obs.subject?.reference;
+  return subject === `Patient/${patientId}` || !!subject?.endsWith(`/Patient/${patientId}`);
+}
 
 /** Observation statuses whose value stands (entered-in-error, cancelled and the like do not). */
 const USABLE_STATUS = new Set(['final', 'amended', 'corrected', 'preliminary']);
@@ -150,8 +152,7 @@ export function extractReadings(observations: readonly Observation[], devices: r
   for (const obs of observations) {
     const kind = cgmKind(obs, cgmDevices);
     if (!kind) continue;
-    const subject = obs.subject?.reference;
-    if (subject !== `Patient/${patientId}` && !subject?.endsWith(`/Patient/${patientId}`)) {
+    if (!recordedFor(obs, patientId)) {
       otherSubject += 1;
       continue;
     }

@@ -10,10 +10,12 @@ import { parseFhirDate } from '../cardiovascular-risk/features/dates.js';
 import { codeSet, hasCode, summaryCodes } from './codes.js';
 import { CONSENSUS } from './knowledge.js';
 import type { GlycemicMetrics } from './metrics.js';
+import { recordedFor } from './readings.js';
 
-const KEYS = ['meanMass', 'meanMolar', 'gmi', 'cv', 'timeInRange', 'timeVeryLow', 'timeLow', 'timeHigh', 'timeVeryHigh', 'daysOfWear', 'sensorActivePercent'] as const;
-type SummaryKey = (typeof KEYS)[number];
-const SETS: ReadonlyArray<readonly [SummaryKey, ReadonlySet<string>]> = KEYS.map((k) => [k, codeSet(summaryCodes(k))] as const);
+/** The summary metrics read (data/codes.json `summary` keys). */
+export const SUMMARY_KEYS = ['meanMass', 'meanMolar', 'gmi', 'cv', 'timeInRange', 'timeVeryLow', 'timeLow', 'timeHigh', 'timeVeryHigh', 'daysOfWear', 'sensorActivePercent'] as const;
+type SummaryKey = (typeof SUMMARY_KEYS)[number];
+const SETS: ReadonlyArray<readonly [SummaryKey, ReadonlySet<string>]> = SUMMARY_KEYS.map((k) => [k, codeSet(summaryCodes(k))] as const);
 
 export interface ReportedSummary {
   /** Reporting period as ISO instants (a date-only end runs to the end of that day). */
@@ -67,8 +69,7 @@ export function extractSummaries(observations: readonly Observation[], now: Date
   const byPeriod = new Map<string, Acc>();
   for (const obs of observations) {
     if (!USABLE_STATUS.has(obs.status)) continue;
-    const subject = obs.subject?.reference;
-    if (subject !== `Patient/${patientId}` && !subject?.endsWith(`/Patient/${patientId}`)) continue;
+    if (!recordedFor(obs, patientId)) continue;
     const start = parseFhirDate(obs.effectivePeriod?.start);
     const end = parseFhirDate(obs.effectivePeriod?.end);
     if (!start || !end || end.end.getTime() < start.start.getTime() || start.start.getTime() > now.getTime()) continue;
