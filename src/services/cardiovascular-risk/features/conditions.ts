@@ -1,7 +1,7 @@
 import type { Coding, Condition, Patient } from 'fhir/r4.js';
 import { SYSTEMS, type ConditionCategory } from './codes.js';
 import { parseFhirDate, type FhirDate } from './dates.js';
-import { ref, subjectMatches } from './resources.js';
+import { flagOf, ref, subjectMatches } from './resources.js';
 import type { Flag } from './types.js';
 
 /**
@@ -99,11 +99,5 @@ export function conditionFlag(conditions: readonly Condition[], categories: read
     if (date && (!latest || date.start > latest.start)) latest = date;
   }
 
-  return {
-    present: evidence.length > 0,
-    evidence,
-    ...(source.length ? { source } : {}),
-    ...(latest ? { date: latest.text } : {}),
-    ...(notes.length ? { notes } : {}),
-  };
+  return flagOf(evidence, source, latest, notes);
 }

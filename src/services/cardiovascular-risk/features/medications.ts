@@ -9,7 +9,7 @@ import type {
 } from 'fhir/r4.js';
 import { CLINICAL_DRUGS, SYSTEMS, type IngredientDef } from './codes.js';
 import { isInFuture, parseFhirDate, type FhirDate } from './dates.js';
-import { ref, subjectMatches } from './resources.js';
+import { flagOf, ref, subjectMatches } from './resources.js';
 import type { Flag } from './types.js';
 
 /**
@@ -210,11 +210,5 @@ export function medicationFlag(
     if (e.date && (!latest || e.date.start > latest.start)) latest = e.date;
   }
 
-  return {
-    present: evidence.length > 0,
-    evidence,
-    ...(source.length ? { source } : {}),
-    ...(latest ? { date: latest.text } : {}),
-    ...(notes.length ? { notes } : {}),
-  };
+  return flagOf(evidence, source, latest, notes);
 }

@@ -1,5 +1,6 @@
 import type { CodeableConcept, Observation, Patient, Reference } from 'fhir/r4.js';
 import { parseFhirDate, type FhirDate } from './dates.js';
+import type { Flag } from './types.js';
 
 /** Small read-only helpers over FHIR resources (nothing here writes to its input). */
 
@@ -45,4 +46,15 @@ export function subjectMatches(subject: Reference | undefined, patient: Patient 
   // Versioned reference Patient/id/_history/n.
   if (r.startsWith(`Patient/${id}/_history/`) || r.includes(`/Patient/${id}/_history/`)) return true;
   return false;
+}
+
+/** A flag from the evidence found: set when there is any; dated by the latest record; empty lists left out. */
+export function flagOf(evidence: readonly string[], source: readonly string[], latest: FhirDate | undefined, notes: readonly string[]): Flag {
+  return {
+    present: evidence.length > 0,
+    evidence,
+    ...(source.length ? { source } : {}),
+    ...(latest ? { date: latest.text } : {}),
+    ...(notes.length ? { notes } : {}),
+  };
 }
