@@ -8,6 +8,7 @@ import type {
   MedicationStatement,
   Reference,
 } from 'fhir/r4.js';
+import { bundleEntries, containedLookup, draftMedicationLookup, referenceKey, type MedicationLookup } from '../../../clinical/medication.js';
 import { loadJson } from '../../../util/data-file.js';
 import { asArray, conceptTexts, containsWord, isRecord, rxnormCodes, str } from './fhir.js';
 
@@ -52,6 +53,8 @@ export interface DraftMedication {
   displayText: string;
   /** The text or route names a non-systemic form (eye drops, cream, ointment, ...). */
   nonSystemic: boolean;
+  /** The Medication the draft's medicationReference resolves to (contained, or in the draftOrders Bundle), as sent. */
+  medication?: Medication;
 }
 
 export interface ActiveIngredient extends IngredientRef {
@@ -165,22 +168,11 @@ function medicationTexts(med: Medication): string[] {
   return [...conceptTexts(isRecord(med.code) ? med.code : undefined), ...ingredientConcepts.flatMap((cc) => conceptTexts(cc))];
 }
 
-type MedicationLookup = (reference: Reference) => Medication | undefined;
-
-function containedLookup(resource: { contained?: FhirResource[] }): MedicationLookup {
-  return (ref) => {
-    const r = str(ref.reference);
-    if (!r?.startsWith('#')) return undefined;
-    const id = r.slice(1);
-    return (asArray(resource.contained).filter(isRecord) as unknown as FhirResource[]).find(
-      (x): x is Medication => x.resourceType === 'Medication' && x.id === id,
-    );
-  };
-}
-
 interface Identification extends Identified {
   displayText: string;
   nonSystemic: boolean;
+  /** The Medication the order points at, when it was found. */
+  medication?: Medication;
 }
 
 function identify(
@@ -221,6 +213,7 @@ function identify(
     ...found,
     displayText: displayText ?? (found.ingredients.length ? found.ingredients.map((d) => d.name).join(' / ') : 'Medication order without a drug name'),
     nonSystemic: [...texts, ...routeTexts].some((t) => NON_SYSTEMIC.test(t)),
+    ...(med ? { medication: med } : {}),
   };
 }
 
@@ -233,40 +226,6 @@ function dosages(x: { dosageInstruction?: Dosage[]; dosage?: Dosage[] }): Dosage
 }
 
 // ---------------------------------------------------------------------------------- drafts
-
-/** 'http://ehr/fhir/MedicationRequest/abc/_history/2' -> 'MedicationRequest/abc'. */
-function referenceKey(s: string): string {
-  const parts = s.trim().replace(/\/_history\/[^/]*$/, '').split('/').filter((p) => p !== '');
-  return parts.length >= 2 ? `${parts[parts.length - 2]}/${parts[parts.length - 1]}` : s.trim();
-}
-
-interface Entry {
-  readonly resource: FhirResource;
-  readonly fullUrl?: string;
-}
-
-function bundleEntries(bundle: unknown): Entry[] {
-  if (!isRecord(bundle) || bundle.resourceType !== 'Bundle') return [];
-  return asArray(bundle.entry)
-    .filter(isRecord)
-    .filter((e) => isRecord(e.resource) && typeof e.resource.resourceType === 'string')
-    .map((e) => ({ resource: e.resource as FhirResource, ...(str(e.fullUrl) ? { fullUrl: (e.fullUrl as string).trim() } : {}) }));
-}
-
-function bundleLookup(entries: readonly Entry[], request: MedicationRequest): MedicationLookup {
-  const contained = containedLookup(request);
-  return (ref) => {
-    const fromContained = contained(ref);
-    if (fromContained) return fromContained;
-    const r = str(ref.reference)?.trim();
-    if (!r || r.startsWith('#')) return undefined;
-    const key = referenceKey(r);
-    return entries.find(
-      (e): e is Entry & { resource: Medication } =>
-        e.resource.resourceType === 'Medication' && ((!!e.fullUrl && e.fullUrl === r) || (!!e.resource.id && key === `Medication/${e.resource.id}`)),
-    )?.resource;
-  };
-}
 
 /**
  * The medication orders of a CDS Hooks order-select / order-sign context: MedicationRequest
@@ -297,7 +256,7 @@ export function extractDraftMedications(
       if (!selected) return;
     }
     if (request.doNotPerform === true || request.status === 'entered-in-error') return;
-    const found = identify(request.medicationCodeableConcept, request.medicationReference, dosages(request), bundleLookup(entries, request));
+    const found = identify(request.medicationCodeableConcept, request.medicationReference, dosages(request), draftMedicationLookup(entries, request));
     out.push({
       ...(id ? { requestId: id } : {}),
       reference: id ? `MedicationRequest/${id}` : (entry.fullUrl ?? `draftOrders.entry[${index}]`),
@@ -306,6 +265,7 @@ export function extractDraftMedications(
       matchedBy: found.matchedBy,
       displayText: found.displayText,
       nonSystemic: found.nonSystemic,
+      ...(found.medication ? { medication: found.medication } : {}),
     });
   });
   return out;
