@@ -9,11 +9,9 @@ declare module '@lhncbc/ucum-lhc' {
     readonly toVal: number | null;
     readonly msg: readonly string[];
   }
-  export interface UcumLhcUtils {
+  export interface UcumLhcUtilsInstance {
     convertUnitTo(fromUnitCode: string, fromVal: number, toUnitCode: string): ConvertUnitResult;
   }
-  const ucum: {
-    readonly UcumLhcUtils: { getInstance(): UcumLhcUtils };
-  };
-  export default ucum;
+  /** Named export (the package is CommonJS; Node's ESM loader detects it, and so does TypeScript's interop). */
+  export const UcumLhcUtils: { getInstance(): UcumLhcUtilsInstance };
 }

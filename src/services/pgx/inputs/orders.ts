@@ -10,6 +10,7 @@ import type {
 } from 'fhir/r4.js';
 import { bundleEntries, containedLookup, draftMedicationLookup, referenceKey, type MedicationLookup } from '../../../clinical/medication.js';
 import { loadJson } from '../../../util/data-file.js';
+import { RXNORM_PRODUCTS, type ProductDef } from './products.js';
 import { asArray, conceptTexts, containsWord, isRecord, rxnormCodes, str } from './fhir.js';
 
 /**
@@ -67,6 +68,8 @@ export interface ActiveIngredient extends IngredientRef {
 
 // ------------------------------------------------------------------------------------ tables
 
+export { RXNORM_PRODUCTS, type ProductDef };
+
 type Verification = 'cpic-drug-table' | 'vsac' | 'corroborated' | 'unverified';
 
 export interface IngredientDef {
@@ -82,26 +85,12 @@ interface IngredientTable {
   readonly partners: readonly IngredientDef[];
 }
 
-export interface ProductDef {
-  readonly rxcui: string;
-  readonly name: string;
-  readonly tty: 'SCD' | 'SBD';
-  readonly ingredients: readonly string[];
-  readonly source: string;
-}
-
-interface ProductTable {
-  readonly products: readonly ProductDef[];
-}
-
 const INGREDIENT_TABLE = loadJson<IngredientTable>(import.meta.url, './data/ingredients.json');
-const PRODUCT_TABLE = loadJson<ProductTable>(import.meta.url, './data/rxnorm-products.json');
 
 /** The drugs the service advises on (data/ingredients.json). */
 export const DRUG_INGREDIENTS: readonly IngredientDef[] = INGREDIENT_TABLE.drugs;
 /** Ingredients reported only next to a drug of the list, in combination products. */
 export const PARTNER_INGREDIENTS: readonly IngredientDef[] = INGREDIENT_TABLE.partners;
-export const RXNORM_PRODUCTS: readonly ProductDef[] = PRODUCT_TABLE.products;
 
 const PRIMARY = new Set(DRUG_INGREDIENTS.map((d) => d.name));
 const BY_NAME = new Map([...DRUG_INGREDIENTS, ...PARTNER_INGREDIENTS].map((d) => [d.name, d]));
