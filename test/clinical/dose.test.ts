@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { Medication, MedicationRequest, Quantity, Timing } from 'fhir/r4.js';
-import { mgQuantity, readDose, timingText, unitsText, writeDose, type DoseReading, type Presentation } from '../../src/clinical/dose.js';
+import { mgQuantity, readDose, timingText, unitsText, writeDose, type DoseReading, type DrugRef, type Presentation } from '../../src/clinical/dose.js';
 import { productLookup, type ProductDef } from '../../src/clinical/products.js';
 
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
@@ -26,7 +26,7 @@ const PRODUCTS: ProductDef[] = [
   { rxcui: '5001', name: 'fluvastatin 20 MG Oral Capsule', doseForm: 'Oral Capsule', strength: [{ ingredient: 'fluvastatin', substance: 'fluvastatin', value: 20, unit: 'mg', per: { value: 1, unit: '{capsule}' } }] },
 ];
 const products = productLookup(PRODUCTS);
-const WARFARIN = { rxnorm: '11289', name: 'warfarin' };
+const WARFARIN: DrugRef = { rxnorm: '11289', name: 'warfarin' };
 const DAILY: Timing = { repeat: { frequency: 1, period: 1, periodUnit: 'd' } };
 const TWICE: Timing = { repeat: { frequency: 2, period: 1, periodUnit: 'd' } };
 
@@ -43,7 +43,7 @@ function order(dose: Partial<Quantity> | undefined, opts: { code?: string; timin
   };
 }
 
-const read = (r: MedicationRequest, drug = WARFARIN, medication?: Medication): DoseReading => readDose(r, { drug, products, ...(medication ? { medication } : {}) });
+const read = (r: MedicationRequest, drug: DrugRef = WARFARIN, medication?: Medication): DoseReading => readDose(r, { drug, products, ...(medication ? { medication } : {}) });
 const codes = (r: DoseReading): string[] => r.problems.map((p) => p.code);
 
 describe('readDose: mass units (UCUM, converted by ucum-lhc)', () => {
