@@ -217,7 +217,8 @@ function describe(p: Presentation): string {
   return p.unit === 'mL' ? `${formatMg(p.mgPerUnit)} mg per mL` : `${formatMg(p.mgPerUnit)} mg per ${formWord(p.unit)}`;
 }
 
-function fromProduct(p: ProductDef, drug: DrugRef): Presentation | undefined {
+/** One unit of a product-table product and how much of `drug` it holds (undefined when the product has no strength for it). */
+export function productPresentation(p: ProductDef, drug: DrugRef): Presentation | undefined {
   const s = p.strength.find((x) => x.ingredient.toLowerCase() === drug.name.toLowerCase());
   if (!s) return undefined;
   const mg = toMg(s.value, s.unit);
@@ -247,7 +248,7 @@ function tableStrength(codes: readonly string[], drug: DrugRef, products: Produc
   const problems: DoseProblem[] = [];
   const candidates: Presentation[] = [];
   for (const p of found) {
-    const pres = fromProduct(p, drug);
+    const pres = productPresentation(p, drug);
     if (pres) candidates.push(pres);
     else problems.push({ code: 'strength-conflict', detail: `the order's code RxNorm ${p.rxcui} (${p.name}) does not contain ${drug.name}` });
   }
