@@ -18,7 +18,7 @@ interface Guideline {
   readonly ldl190StatinAge: readonly [number, number];
   readonly ldlSevereMgDl: number;
   readonly ldlCategoryMinMgDl: number;
-  readonly statins: Readonly<Record<'moderate' | 'high', { rxnorm: string; ingredient: string; doseMg: number; label: string }>>;
+  readonly statins: Readonly<Record<'moderate' | 'high', { rxnorm: string; ingredient: string; doseMg: number; intensityText: string }>>;
   readonly lipidPanel: { system: string; code: string; display: string };
   readonly optimalRiskFactors: Readonly<Record<string, number>>;
 }

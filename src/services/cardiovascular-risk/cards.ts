@@ -2,8 +2,10 @@ import type { FhirResource } from 'fhir/r4.js';
 import { fill } from '../../cards/templates.js';
 import { stableUuid } from '../../cards/uuid.js';
 import type { Card, Coding, Link, Suggestion } from '../../cds/types.js';
+import { formatMg, writeDose } from '../../clinical/dose.js';
 import { GUIDELINE, type CvdAssessment, type Intensity, type ModelResult, type Reason } from './assess.js';
 import type { Measured } from './features/index.js';
+import { STATIN_ORDERS } from './statin-products.js';
 
 export const SERVICE_ID = 'cardiovascular-risk';
 export const EXTENSION_KEY = 'org.precision-cds.cardiovascular-risk';
@@ -14,6 +16,7 @@ export interface CvdCardTemplates {
   readonly summary: Readonly<Record<string, string>>;
   readonly statement: Readonly<Record<string, string>>;
   readonly overrideReasons: readonly Coding[];
+  readonly statinOrder: { readonly label: string; readonly description: string };
 }
 
 export interface CardContext {
@@ -122,32 +125,43 @@ function missingList(a: CvdAssessment): string {
   return text || 'inputs unavailable';
 }
 
-function statinSuggestion(a: CvdAssessment, intensity: Intensity, ctx: CardContext, recommended: boolean): Suggestion {
+/**
+ * A one-click draft statin order: coded by the clinical drug (SCD) of the guideline dose beside the
+ * ingredient, so a client that fills the order from the code gets the strength the label says, and
+ * the dose written in UCUM mg with its text (src/clinical/dose.ts).
+ */
+function statinSuggestion(a: CvdAssessment, intensity: Intensity, t: CvdCardTemplates, ctx: CardContext, recommended: boolean): Suggestion {
   const s = GUIDELINE.statins[intensity];
+  const { product, presentation } = STATIN_ORDERS[intensity];
+  const dose = writeDose(s.doseMg, { timing: 'once daily', presentation });
+  const vars = { ingredient: s.ingredient, mg: formatMg(dose.doseQuantity.value!), intensity: s.intensityText, product: product.name, dose: dose.text };
   const resource: FhirResource = {
     resourceType: 'MedicationRequest',
     status: 'draft',
     intent: 'order',
     subject: { reference: `Patient/${ctx.patientId}` },
     medicationCodeableConcept: {
-      coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: s.rxnorm, display: s.ingredient }],
-      text: `${s.ingredient} ${s.doseMg} mg oral tablet`,
+      coding: [
+        { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: product.rxcui, display: product.name },
+        { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: s.rxnorm, display: s.ingredient },
+      ],
+      text: product.name,
     },
     dosageInstruction: [
       {
-        text: s.label,
+        text: dose.text,
         timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } },
         route: { coding: [{ system: 'http://snomed.info/sct', code: '26643006', display: 'Oral route' }] },
-        doseAndRate: [{ doseQuantity: { value: s.doseMg, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }],
+        doseAndRate: [{ doseQuantity: dose.doseQuantity }],
       },
     ],
     reasonCode: [{ text: `Primary prevention of ASCVD (${a.outcome.kind === 'statin-advised-regardless' ? summaryVars(a)['reason'] : `10-year ASCVD risk ${summaryVars(a)['pce']}`})` }],
   };
   return {
-    label: `Order ${s.label}`,
+    label: fill(t.statinOrder.label, vars),
     uuid: stableUuid(SERVICE_ID, ctx.hookInstance, 'statin', intensity),
     isRecommended: recommended,
-    actions: [{ type: 'create', description: `Draft order: ${s.label}`, resource }],
+    actions: [{ type: 'create', description: fill(t.statinOrder.description, vars), resource }],
   };
 }
 
@@ -210,9 +224,9 @@ export function buildCards(a: CvdAssessment, t: CvdCardTemplates, ctx: CardConte
   const o = a.outcome;
   const suggestions: Suggestion[] = [];
   if (o.kind === 'statin-advised' || o.kind === 'statin-advised-regardless') {
-    suggestions.push(statinSuggestion(a, o.intensity, ctx, true));
+    suggestions.push(statinSuggestion(a, o.intensity, t, ctx, true));
     // The issue's one-click option is moderate intensity; for high-intensity advice it is the guideline's alternative.
-    if (o.intensity === 'high') suggestions.push(statinSuggestion(a, 'moderate', ctx, false));
+    if (o.intensity === 'high') suggestions.push(statinSuggestion(a, 'moderate', t, ctx, false));
   }
   const lipidPanel = a.needsLipidPanel && o.kind !== 'secondary-prevention';
   // One card, one choice: a lab order is not an alternative to a statin, so it gets its own card then.

@@ -3,7 +3,8 @@ import { stableUuid } from '../../cards/uuid.js';
 import type { Card, Coding, Suggestion } from '../../cds/types.js';
 import type { Recommendation } from './knowledge/types.js';
 import type { GeneConflict, GeneFinding } from './assess.js';
-import { doseSuggestion, removeSuggestion, replaceSuggestion, testOrderSuggestion, type DraftRef, type SuggestionContext } from './suggestions.js';
+import { drugRef, factorPlan, maxDailyPlan, warfarinPlan, type DosePlan, type DoseTemplates } from './dose-plans.js';
+import { removeSuggestion, replaceSuggestion, testOrderSuggestion, type DraftRef, type SuggestionContext } from './suggestions.js';
 import type { WarfarinDose, WarfarinInputs } from './warfarin.js';
 
 export const PGX_SERVICE_ID = 'pharmacogenomics';
@@ -17,6 +18,7 @@ export interface PgxCardTemplates {
   readonly warfarinSource: { readonly label: string; readonly url: string };
   readonly overrideReasons: readonly Coding[];
   readonly tests: { readonly system: string };
+  readonly dose: DoseTemplates;
 }
 
 export interface DraftForCard extends DraftRef {
@@ -48,12 +50,11 @@ function findingRows(findings: readonly GeneFinding[]): string[] {
   ];
 }
 
-function doseLabel(r: Recommendation): string | undefined {
-  return r.dose?.factor !== undefined ? `Reduce the dose to ${Math.round(r.dose.factor * 100)} %` : undefined;
-}
-
-/** Suggestions for one recommendation. A critical finding never keeps the drug: only replace or remove. */
-function recommendationSuggestions(r: Recommendation, draft: DraftForCard, ctx: SuggestionContext): Suggestion[] {
+/**
+ * Suggestions for one recommendation, and the dose plan when the row changes the dose. A critical
+ * finding never keeps the drug: only replace or remove.
+ */
+function recommendationSuggestions(r: Recommendation, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): { suggestions: Suggestion[]; dose?: DosePlan } {
   const key = `${draft.key}|${r.id}`;
   const replacements = (r.alternatives ?? []).filter((a) => a.rxnorm).map((a) => replaceSuggestion(draft, { rxnorm: a.rxnorm!, name: a.name }, ctx, key));
   const out = replacements.filter((s): s is Suggestion => s !== undefined);
@@ -62,42 +63,24 @@ function recommendationSuggestions(r: Recommendation, draft: DraftForCard, ctx: 
       const remove = removeSuggestion(draft, ctx, key);
       if (remove) out.push(remove);
     }
-    return out;
+    return { suggestions: out };
   }
-  const label = doseLabel(r);
-  if (label && r.dose?.factor !== undefined) {
-    const factor = r.dose.factor;
-    const s = doseSuggestion(
-      draft,
-      (cur) => {
-        const value = Number((cur.value * factor).toPrecision(2));
-        return { value, unit: cur.unit, text: `${value} ${cur.unit} (${Math.round(factor * 100)} % of ${cur.value} ${cur.unit}, CPIC ${r.id})` };
-      },
-      ctx,
-      key,
-      label,
-    );
-    if (s) out.push(s);
-  } else if (r.dose?.maxDailyDoseMg !== undefined && !r.dose.maxExclusive) {
-    const max = r.dose.maxDailyDoseMg;
-    const qty = draft.resource.dosageInstruction?.[0]?.doseAndRate?.[0]?.doseQuantity;
-    const perDay = draft.resource.dosageInstruction?.[0]?.timing?.repeat?.frequency ?? 1;
-    if (qty?.value !== undefined && (qty.unit ?? qty.code) === 'mg' && qty.value * perDay > max) {
-      const s = doseSuggestion(draft, (cur) => ({ value: max / perDay, unit: cur.unit, text: `${max / perDay} ${cur.unit} (at most ${max} mg/day, CPIC ${r.id})` }), ctx, key, `Lower the dose to at most ${max} mg a day`);
-      if (s) out.push(s);
-    }
-  }
-  return out;
+  let dose: DosePlan | undefined;
+  if (r.dose?.factor !== undefined) dose = factorPlan(r.id, drugRef(r.drug, r.drugName), r.dose.factor, draft, t.dose, ctx, key);
+  else if (r.dose?.maxDailyDoseMg !== undefined && !r.dose.maxExclusive) dose = maxDailyPlan(r.id, drugRef(r.drug, r.drugName), r.dose.maxDailyDoseMg, draft, t.dose, ctx, key);
+  if (dose?.suggestion) out.push(dose.suggestion);
+  return { suggestions: out, ...(dose ? { dose } : {}) };
 }
 
 export function recommendationCard(r: Recommendation, findings: readonly GeneFinding[], draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
   const matched = findings.filter((f) => Object.hasOwn(r.matched, f.gene));
   const shown = matched.length > 0 ? matched : findings;
   const result = shown.map(resultText).join(' + ');
-  const suggestions = recommendationSuggestions(r, draft, ctx);
+  const { suggestions, dose } = recommendationSuggestions(r, draft, t, ctx);
   const detail = [
     `**Recommendation (${r.guideline.citation.split('.')[0]}; strength: ${r.strength}):** ${r.action}`,
     ...(r.dose ? ['', `**Dose:** ${r.dose.text}`] : []),
+    ...(dose ? ['', ...dose.detail] : []),
     ...(r.alternatives?.length ? ['', `**Alternatives named by the guideline:** ${r.alternatives.map((a) => a.name).join(', ')}`] : []),
     ...(r.context ? ['', `*Applies to:* ${r.context}`] : []),
     ...(r.notes ? ['', r.notes] : []),
@@ -124,6 +107,7 @@ export function recommendationCard(r: Recommendation, findings: readonly GeneFin
         strength: r.strength,
         evidence: r.evidence,
         genes: shown.map((f) => ({ gene: f.gene, diplotype: f.diplotype, phenotype: f.phenotype, activityScore: f.activityScore, basis: f.basis, date: f.date })),
+        ...(dose ? { dose: dose.note } : {}),
       },
     },
   };
@@ -196,13 +180,12 @@ export function warfarinCard(x: WarfarinInputs, dose: WarfarinDose | undefined, 
   }
   const weekly = dose.weeklyMg.toFixed(1);
   const daily = dose.dailyMg.toFixed(1);
-  // Tablets come in 0.5 mg steps in practice; the suggestion rounds the daily dose to 0.5 mg.
-  const rounded = Math.round(dose.dailyMg * 2) / 2;
-  const s = doseSuggestion(draft, (cur) => ({ value: rounded, unit: cur.unit, text: `${rounded} ${cur.unit} once daily (IWPC estimate ${weekly} mg/week); adjust by INR` }), ctx, key, `Set the dose to ${rounded} mg daily (IWPC estimate)`);
+  const plan = warfarinPlan(dose.dailyMg, weekly, draft, t.dose, ctx, key);
+  const s = plan.suggestion;
   return {
     uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, key),
     summary: summary(t, 'warfarin', { weekly, daily }),
-    detail: [fill(t.detail['warfarin']!, { weekly, daily }), ...(dose.cautions.length ? ['', ...dose.cautions.map((c) => `- ${c}`)] : []), '', ...inputs, '', `Model: ${dose.modelId} v${dose.version}`].join('\n'),
+    detail: [fill(t.detail['warfarin']!, { weekly, daily }), ...(dose.cautions.length ? ['', ...dose.cautions.map((c) => `- ${c}`)] : []), '', ...plan.detail, '', ...inputs, '', `Model: ${dose.modelId} v${dose.version}`].join('\n'),
     indicator: t.indicator['warfarin']!,
     source: t.warfarinSource,
     ...(s ? { suggestions: [s], selectionBehavior: 'at-most-one' as const } : {}),
@@ -211,6 +194,7 @@ export function warfarinCard(x: WarfarinInputs, dose: WarfarinDose | undefined, 
       [PGX_EXTENSION_KEY]: {
         drug: { rxnorm: '11289', name: 'warfarin', order: draft.reference },
         warfarin: { modelId: dose.modelId, version: dose.version, predictedWeeklyDoseMg: Number(dose.weeklyMg.toFixed(3)), predictedDailyDoseMg: Number(dose.dailyMg.toFixed(3)), vkorc1: x.vkorc1, cyp2c9: x.cyp2c9Reported ?? x.cyp2c9, race: x.race, amiodarone: x.amiodarone, enzymeInducer: x.enzymeInducer, cautions: [...dose.cautions] },
+        dose: plan.note,
       },
     },
   };

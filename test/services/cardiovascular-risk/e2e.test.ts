@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import request from 'supertest';
 import type { FhirResource } from 'fhir/r4.js';
@@ -174,5 +175,30 @@ describe('cardiovascular-risk on fixture patients', () => {
     const card = await request(h.app).get('/models/pce-white-male');
     expect(card.status).toBe(200);
     expect(card.body.source.doi).toBeTruthy();
+  });
+
+  it('statin orders: label, Dosage text, dose quantity (UCUM mg) and the ordered product strength agree', async () => {
+    // statins.json read here as data (the test's own reading of the product the order names by code)
+    const table = (JSON.parse(readFileSync('src/services/cardiovascular-risk/data/statins.json', 'utf8')) as { clinicalDrugs: { rxcui: string; name: string; strength: { ingredient: string; value: number; unit: string; per: { value: number } }[] }[] }).clinicalDrugs;
+    const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+    let checked = 0;
+    for (const id of ['cvd-high-risk-male', 'cvd-diabetic']) {
+      const body = await invoke(id, 'prefetch');
+      for (const s of body.cards.flatMap((c) => c.suggestions ?? [])) {
+        const order = s.actions.find((a) => a.resource['resourceType'] === 'MedicationRequest');
+        if (!order) continue;
+        const r = order.resource;
+        const q = r['dosageInstruction'][0].doseAndRate[0].doseQuantity;
+        expect({ unit: q.unit, system: q.system, code: q.code }).toEqual({ unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' });
+        expect(Number(/(\d+(?:\.\d+)?) mg/.exec(s.label)![1])).toBe(q.value);
+        expect(r['dosageInstruction'][0].text).toBe(`${q.value} mg once daily (1 tablet of ${q.value} mg)`);
+        const codings = r['medicationCodeableConcept'].coding as { system: string; code: string }[];
+        const product = table.find((p) => codings.some((c) => c.system === RXNORM && c.code === p.rxcui));
+        expect(product?.strength).toEqual([expect.objectContaining({ value: q.value, unit: 'mg', per: expect.objectContaining({ value: 1 }) })]);
+        expect(codings.map((c) => c.code)).toContain('83367'); // the ingredient beside the clinical drug
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(2);
   });
 });

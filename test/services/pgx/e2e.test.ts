@@ -254,4 +254,92 @@ describe('pharmacogenomics on fixture patients', () => {
     const simva = cards.find((c) => c.extension?.[KEY]?.['drug'].matchedBy === 'text');
     expect(simva?.detail).toMatch(/recognised from the order's text/);
   });
+
+  describe('doses over HTTP as the HL7 reference client and Epic send them (IWPC warfarin, pgx-warfarin)', () => {
+    const UCUM = 'http://unitsofmeasure.org';
+    // pgx-warfarin: 67 y, 178 cm, 82 kg, VKORC1 A/G, CYP2C9 *1/*3, White, amiodarone (fixtures README)
+    const zero = { vkorc1Aa: 0, vkorc1Unknown: 0, cyp2c9_12: 0, cyp2c9_22: 0, cyp2c9_23: 0, cyp2c9_33: 0, cyp2c9Unknown: 0, raceAsian: 0, raceBlack: 0, raceMissingOrMixed: 0, enzymeInducer: 0 };
+    const expectedMg = Math.round((iwpc({ ...zero, ageDecades: 6, heightCm: 178, weightKg: 82, vkorc1Ag: 1, cyp2c9_13: 1, amiodarone: 1 }).weeklyDoseMg / 7) * 2) / 2;
+    const dose = (value: number, code: string) => ({ doseAndRate: [{ doseQuantity: { value, system: UCUM, code } }] });
+    /** The reference client's draft: id request-123, one RxNorm coding with the same text, {pill} without `unit`. */
+    const refClientDraft = (rxnorm: string, text: string, doseCode = '{pill}') => ({
+      resourceType: 'MedicationRequest',
+      id: 'request-123',
+      status: 'draft',
+      intent: 'order',
+      subject: { reference: 'Patient/pgx-warfarin' },
+      medicationCodeableConcept: { coding: [{ system: RXNORM, code: rxnorm, display: text }], text },
+      dosageInstruction: [{ timing: { repeat: { frequency: 1, period: 1, periodUnit: 'd' } }, ...dose(1, doseCode) }],
+    });
+    /** Epic: the Medication contained, with its strength as a Ratio. */
+    const epicDraft = () => ({
+      resourceType: 'MedicationRequest',
+      id: 'epic-1',
+      status: 'draft',
+      intent: 'order',
+      subject: { reference: 'Patient/pgx-warfarin' },
+      contained: [
+        {
+          resourceType: 'Medication',
+          id: 'med1',
+          code: { coding: [{ system: RXNORM, code: '855332', display: 'warfarin sodium 5 MG Oral Tablet' }], text: 'warfarin 5 mg tablet' },
+          ingredient: [{ itemCodeableConcept: { coding: [{ system: RXNORM, code: '11289', display: 'warfarin' }] }, strength: { numerator: { value: 5, system: UCUM, code: 'mg' }, denominator: { value: 1, system: UCUM, code: '{tablet}' } } }],
+        },
+      ],
+      medicationReference: { reference: '#med1' },
+      dosageInstruction: [{ timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }, ...dose(1, '{tablet}') }],
+    });
+    const warfarinCardOf = (cards: CardOut[]) => cards.find((c) => c.extension?.[KEY]?.['warfarin'])!;
+    const theUpdate = (card: CardOut) => {
+      const s = card.suggestions![0]!;
+      const a = s.actions[0]!;
+      return { label: s.label, type: a.type, resource: a.resource!, q: a.resource!['dosageInstruction'][0].doseAndRate[0].doseQuantity, text: a.resource!['dosageInstruction'][0].text as string };
+    };
+    const labelMg = (label: string) => Number(/(\d+(?:\.\d+)?) mg/.exec(label)![1]);
+
+    it.each(['order-select', 'order-sign'] as const)('%s: 1 {pill} of 855332 (5 mg tablet) -> an update in UCUM mg equal to the label and to the IWPC equation', async (hook) => {
+      const cards = await sign('pgx-warfarin', [refClientDraft('855332', 'Warfarin Sodium 5 MG Oral Tablet')], 'prefetch', h, hook);
+      const u = theUpdate(warfarinCardOf(cards));
+      expect(u.type).toBe('update');
+      expect({ code: u.q.code, system: u.q.system, unit: u.q.unit }).toEqual({ code: 'mg', system: UCUM, unit: 'mg' });
+      expect(u.q.value).toBe(expectedMg);
+      expect(labelMg(u.label)).toBe(u.q.value);
+      expect(u.text.startsWith(`${u.q.value} mg once daily (`)).toBe(true);
+      expect(u.resource['medicationCodeableConcept'].coding[0].code).toBe('855332');
+      expect(warfarinCardOf(cards).extension![KEY]!['dose']).toMatchObject({ suggestion: 'made', current: { stated: '1 {pill}', mgPerDose: 5 } });
+    });
+
+    it.each(['prefetch', 'fhir'] as const)("Epic's contained Medication (5 mg / 1 {tablet}), dose 1 {tablet} twice daily, with %s -> mg, once daily", async (mode) => {
+      const cards = await sign('pgx-warfarin', [epicDraft()], mode);
+      const u = theUpdate(warfarinCardOf(cards));
+      expect([u.q.code, u.q.value, labelMg(u.label)]).toEqual(['mg', expectedMg, expectedMg]);
+      expect(u.resource['dosageInstruction'][0].timing).toEqual({ repeat: { frequency: 1, period: 1, periodUnit: 'd' } });
+      expect(u.resource['medicationReference']).toEqual({ reference: '#med1' });
+      expect(warfarinCardOf(cards).extension![KEY]!['dose'].current).toEqual({ stated: '1 {tablet}', mgPerDose: 5, mgPerDay: 10 });
+    });
+
+    it('a branded code the service cannot vouch for (855334 [Coumadin]) in {pill}: no dose suggestion, and the card says the strength is unknown', async () => {
+      const cards = await sign('pgx-warfarin', [refClientDraft('855334', 'Warfarin Sodium 5 MG Oral Tablet [Coumadin]')], 'prefetch');
+      const card = warfarinCardOf(cards);
+      expect(card.suggestions).toBeUndefined();
+      expect(card.extension![KEY]!['dose'].reasons.map((r: { code: string }) => r.code)).toEqual(['strength-unknown']);
+      expect(card.detail).toContain('No dose change is suggested');
+    });
+
+    it('an unknown unit ({puff}) -> no dose suggestion; the card, valid against the schema, says why', async () => {
+      const cards = await sign('pgx-warfarin', [refClientDraft('855332', 'Warfarin Sodium 5 MG Oral Tablet', '{puff}')], 'prefetch');
+      const card = warfarinCardOf(cards);
+      expect(card.suggestions).toBeUndefined();
+      expect(card.detail).toContain("'{puff}'");
+      const validate = openapiSchema('PharmacogenomicsExtension');
+      expect(validate(card.extension![KEY])).toBe(true);
+      expect(card.extension![KEY]!['dose'].reasons.map((r: { code: string }) => r.code)).toEqual(['unknown-unit']);
+    });
+
+    it('the dose note validates against PharmacogenomicsExtension when a dose is suggested too', async () => {
+      const validate = openapiSchema('PharmacogenomicsExtension');
+      const cards = await sign('pgx-warfarin', [epicDraft()], 'prefetch');
+      expect({ ok: validate(warfarinCardOf(cards).extension![KEY]), errors: validate.errors ?? null }).toEqual({ ok: true, errors: null });
+    });
+  });
 });

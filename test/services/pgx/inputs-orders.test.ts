@@ -183,6 +183,12 @@ describe('identifying the drug', () => {
     expect(drafts[0]).toMatchObject({ matchedBy: 'medication-resource', ingredients: [{ rxnorm: '1256', name: 'azathioprine' }], displayText: 'Compounded capsule' });
   });
 
+  it('a draft carries the Medication it references, as sent (for its strength: src/clinical/dose.ts)', () => {
+    const med: Medication = { resourceType: 'Medication', id: 'med-8', code: { coding: [{ system: RXNORM, code: '855332' }] } };
+    expect(sign(mr('a', { medicationReference: { reference: 'Medication/med-8' } }), med)[0]!.medication).toBe(med);
+    expect(sign(mr('b', rx('855332', 'warfarin')))[0]!.medication).toBeUndefined();
+  });
+
   it('text: ingredient or brand name as a whole word, the last resort', () => {
     expect(one(mr('a', textOnly('Plavix 75 mg tablet daily')))).toMatchObject({ matchedBy: 'text', ingredients: [{ rxnorm: '32968', name: 'clopidogrel' }] });
     expect(one(mr('b', rx('99999999', 'TRAMADOL HCL 50MG TAB')))).toMatchObject({ matchedBy: 'text', ingredients: [{ name: 'tramadol' }] });

@@ -8,7 +8,9 @@ import type {
   MedicationStatement,
   Reference,
 } from 'fhir/r4.js';
+import { bundleEntries, containedLookup, draftMedicationLookup, referenceKey, type MedicationLookup } from '../../../clinical/medication.js';
 import { loadJson } from '../../../util/data-file.js';
+import { RXNORM_PRODUCTS, type ProductDef } from './products.js';
 import { asArray, conceptTexts, containsWord, isRecord, rxnormCodes, str } from './fhir.js';
 
 /**
@@ -52,6 +54,8 @@ export interface DraftMedication {
   displayText: string;
   /** The text or route names a non-systemic form (eye drops, cream, ointment, ...). */
   nonSystemic: boolean;
+  /** The Medication the draft's medicationReference resolves to (contained, or in the draftOrders Bundle), as sent. */
+  medication?: Medication;
 }
 
 export interface ActiveIngredient extends IngredientRef {
@@ -63,6 +67,8 @@ export interface ActiveIngredient extends IngredientRef {
 }
 
 // ------------------------------------------------------------------------------------ tables
+
+export { RXNORM_PRODUCTS, type ProductDef };
 
 type Verification = 'cpic-drug-table' | 'vsac' | 'corroborated' | 'unverified';
 
@@ -79,26 +85,12 @@ interface IngredientTable {
   readonly partners: readonly IngredientDef[];
 }
 
-export interface ProductDef {
-  readonly rxcui: string;
-  readonly name: string;
-  readonly tty: 'SCD' | 'SBD';
-  readonly ingredients: readonly string[];
-  readonly source: string;
-}
-
-interface ProductTable {
-  readonly products: readonly ProductDef[];
-}
-
 const INGREDIENT_TABLE = loadJson<IngredientTable>(import.meta.url, './data/ingredients.json');
-const PRODUCT_TABLE = loadJson<ProductTable>(import.meta.url, './data/rxnorm-products.json');
 
 /** The drugs the service advises on (data/ingredients.json). */
 export const DRUG_INGREDIENTS: readonly IngredientDef[] = INGREDIENT_TABLE.drugs;
 /** Ingredients reported only next to a drug of the list, in combination products. */
 export const PARTNER_INGREDIENTS: readonly IngredientDef[] = INGREDIENT_TABLE.partners;
-export const RXNORM_PRODUCTS: readonly ProductDef[] = PRODUCT_TABLE.products;
 
 const PRIMARY = new Set(DRUG_INGREDIENTS.map((d) => d.name));
 const BY_NAME = new Map([...DRUG_INGREDIENTS, ...PARTNER_INGREDIENTS].map((d) => [d.name, d]));
@@ -165,22 +157,11 @@ function medicationTexts(med: Medication): string[] {
   return [...conceptTexts(isRecord(med.code) ? med.code : undefined), ...ingredientConcepts.flatMap((cc) => conceptTexts(cc))];
 }
 
-type MedicationLookup = (reference: Reference) => Medication | undefined;
-
-function containedLookup(resource: { contained?: FhirResource[] }): MedicationLookup {
-  return (ref) => {
-    const r = str(ref.reference);
-    if (!r?.startsWith('#')) return undefined;
-    const id = r.slice(1);
-    return (asArray(resource.contained).filter(isRecord) as unknown as FhirResource[]).find(
-      (x): x is Medication => x.resourceType === 'Medication' && x.id === id,
-    );
-  };
-}
-
 interface Identification extends Identified {
   displayText: string;
   nonSystemic: boolean;
+  /** The Medication the order points at, when it was found. */
+  medication?: Medication;
 }
 
 function identify(
@@ -221,6 +202,7 @@ function identify(
     ...found,
     displayText: displayText ?? (found.ingredients.length ? found.ingredients.map((d) => d.name).join(' / ') : 'Medication order without a drug name'),
     nonSystemic: [...texts, ...routeTexts].some((t) => NON_SYSTEMIC.test(t)),
+    ...(med ? { medication: med } : {}),
   };
 }
 
@@ -233,40 +215,6 @@ function dosages(x: { dosageInstruction?: Dosage[]; dosage?: Dosage[] }): Dosage
 }
 
 // ---------------------------------------------------------------------------------- drafts
-
-/** 'http://ehr/fhir/MedicationRequest/abc/_history/2' -> 'MedicationRequest/abc'. */
-function referenceKey(s: string): string {
-  const parts = s.trim().replace(/\/_history\/[^/]*$/, '').split('/').filter((p) => p !== '');
-  return parts.length >= 2 ? `${parts[parts.length - 2]}/${parts[parts.length - 1]}` : s.trim();
-}
-
-interface Entry {
-  readonly resource: FhirResource;
-  readonly fullUrl?: string;
-}
-
-function bundleEntries(bundle: unknown): Entry[] {
-  if (!isRecord(bundle) || bundle.resourceType !== 'Bundle') return [];
-  return asArray(bundle.entry)
-    .filter(isRecord)
-    .filter((e) => isRecord(e.resource) && typeof e.resource.resourceType === 'string')
-    .map((e) => ({ resource: e.resource as FhirResource, ...(str(e.fullUrl) ? { fullUrl: (e.fullUrl as string).trim() } : {}) }));
-}
-
-function bundleLookup(entries: readonly Entry[], request: MedicationRequest): MedicationLookup {
-  const contained = containedLookup(request);
-  return (ref) => {
-    const fromContained = contained(ref);
-    if (fromContained) return fromContained;
-    const r = str(ref.reference)?.trim();
-    if (!r || r.startsWith('#')) return undefined;
-    const key = referenceKey(r);
-    return entries.find(
-      (e): e is Entry & { resource: Medication } =>
-        e.resource.resourceType === 'Medication' && ((!!e.fullUrl && e.fullUrl === r) || (!!e.resource.id && key === `Medication/${e.resource.id}`)),
-    )?.resource;
-  };
-}
 
 /**
  * The medication orders of a CDS Hooks order-select / order-sign context: MedicationRequest
@@ -297,7 +245,7 @@ export function extractDraftMedications(
       if (!selected) return;
     }
     if (request.doNotPerform === true || request.status === 'entered-in-error') return;
-    const found = identify(request.medicationCodeableConcept, request.medicationReference, dosages(request), bundleLookup(entries, request));
+    const found = identify(request.medicationCodeableConcept, request.medicationReference, dosages(request), draftMedicationLookup(entries, request));
     out.push({
       ...(id ? { requestId: id } : {}),
       reference: id ? `MedicationRequest/${id}` : (entry.fullUrl ?? `draftOrders.entry[${index}]`),
@@ -306,6 +254,7 @@ export function extractDraftMedications(
       matchedBy: found.matchedBy,
       displayText: found.displayText,
       nonSystemic: found.nonSystemic,
+      ...(found.medication ? { medication: found.medication } : {}),
     });
   });
   return out;
