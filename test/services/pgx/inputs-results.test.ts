@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bundle, Observation, ObservationComponent } from 'fhir/r4.js';
-import { extractPgxResults, normaliseVkorc1, type PgxResults } from '../../../src/services/pgx/inputs/results.js';
+import { extractPgxResults, type PgxResults } from '../../../src/services/pgx/inputs/results.js';
 
 /*
  * extractPgxResults on the pgx-* fixture patients (fhir-fixtures/README.md, "Pharmacogenomics")
@@ -200,10 +200,28 @@ describe('genotypes', () => {
     expect(r.problems).toEqual([]);
   });
 
-  it('keeps unknown alleles as written (the phenotype step decides)', () => {
-    const r = read([genotype('CYP2C19', 'CYP2C19 *1/*99'), genotype('CYP2D6', 'CYP2D6 *2x2 / *4')]);
-    expect(r.genotypes.CYP2C19?.diplotype).toBe('*1/*99');
+  // Was 'keeps unknown alleles as written (the phenotype step decides)': an allele the rule table does not
+  // know made an Indeterminate phenotype, and a malformed result became "not tested" downstream. Now it is a
+  // problem that names the result (task genotypes: unknown allele = unreadable).
+  it('an allele the rule table does not know is not a result: an unknown-allele problem naming the result as written', () => {
+    const unknown = genotype('CYP2C19', 'CYP2C19 *1/*99');
+    const r = read([unknown, genotype('CYP2D6', 'CYP2D6 *2x2 / *4')]);
+    expect(r.genotypes.CYP2C19).toBeUndefined();
     expect(r.genotypes.CYP2D6?.diplotype).toBe('*2x2/*4');
+    expect(kinds(r)).toEqual(['unknown-allele:CYP2C19']);
+    expect(r.problems[0]?.results).toEqual([{ source: `Observation/${unknown.id}`, date: '2025-01-10T10:00:00Z', value: 'CYP2C19 *1/*99' }]);
+    expect(r.problems[0]?.reason).toMatch(/\*99/);
+  });
+
+  it('a CPIC phenotype term or activity score written as the genotype (CPIC generesult / lookupkey) is a reported phenotype', () => {
+    const r = read([genotype('CYP2C19', 'CYP2C19 Likely Poor Metabolizer'), genotype('CYP2C9', 'CYP2C9 1.5'), genotype('DPYD', 'n/a'), genotype('TPMT', 'Indeterminate')]);
+    expect(r.genotypes).toEqual({});
+    expect(Object.fromEntries(Object.entries(r.phenotypes).map(([g, v]) => [g, v.map((p) => [p.phenotype, p.activityScore])]))).toEqual({
+      CYP2C19: [['Likely Poor Metabolizer', undefined]],
+      CYP2C9: [['Intermediate Metabolizer', 1.5]],
+      DPYD: [['Indeterminate', undefined]],
+      TPMT: [['Indeterminate', undefined]],
+    });
     expect(r.problems).toEqual([]);
   });
 
@@ -211,7 +229,8 @@ describe('genotypes', () => {
     ['CYP2C19', 'only the gene'],
     ['*2', 'a single allele'],
     ['CYP2C19 unknown', 'unknown'],
-    ['Indeterminate', 'indeterminate'],
+    ['CYP2C19 PM', 'an abbreviation is not a genotype'],
+    ['Poor Function', 'a phenotype term of another gene'],
     ['CYP2C19 *1/*2 or *1/*3', 'ambiguous'],
     ['*1/*2/*3', 'three alleles'],
     ['CYP2D6 *1/*2', 'another gene named in the value'],
@@ -528,10 +547,11 @@ describe('VKORC1 -1639G>A (rs9923231)', () => {
     expect(kinds(r)).toEqual(['conflicting:VKORC1']);
   });
 
-  it('normaliseVkorc1 directly', () => {
-    expect(normaliseVkorc1(['T', 'C'], 'rs')).toEqual({ ok: true, value: 'A/G' });
-    expect(normaliseVkorc1(['G', 'G'], 'gene')).toEqual({ ok: true, value: 'G/G' });
-    expect(normaliseVkorc1(['C', 'T'], 'gene').ok).toBe(false);
-    expect(normaliseVkorc1(['C', 'G'], 'rs').ok).toBe(false);
+  // These were normaliseVkorc1's cases; the input path now reads VKORC1 with the knowledge module's parser.
+  it('strand rules: rs letters are complemented, -1639 takes G/A only, letters of both strands are refused', () => {
+    expect(vk('rs9923231 T/C').variants.VKORC1?.genotype).toBe('A/G');
+    expect(vk('VKORC1 -1639G>A G/G').variants.VKORC1?.genotype).toBe('G/G');
+    expect(kinds(vk('VKORC1 -1639G>A C/T'))).toEqual(['malformed:VKORC1']);
+    expect(kinds(vk('rs9923231 C/G'))).toEqual(['malformed:VKORC1']);
   });
 });
