@@ -136,13 +136,12 @@ export interface PgxInputProblem {
 
 /**
  * Problems that mean a result is on file but cannot be used. Such a gene is neither tested-and-known nor
- * untested: the service gives no advice that depends on it. Duplicates (same value twice) and genes merely
- * missing from the service's tables are not; an HGNC id that names no known gene is (the result is lost).
+ * untested: the service gives no advice that depends on it. Duplicates (same value twice) and genes missing from
+ * the service's tables are not: no drug depends on them (every gene a drug depends on is in data/genes.json, so an
+ * HGNC id that is not there is not one of them).
  */
 export function isUnreadable(p: PgxInputProblem): boolean {
-  if (p.kind === 'duplicate') return false;
-  if (p.kind === 'unknown-gene') return p.gene === undefined;
-  return true;
+  return p.kind !== 'duplicate' && p.kind !== 'unknown-gene';
 }
 
 export interface PgxResults {
@@ -167,6 +166,11 @@ const LOINC_CODE = {
   medicationAssessed: '51963-7',
   dbsnp: '81255-2',
   allelicState: '53034-5',
+  // Genomics Reporting IG variant components that name the variant: DNA change (c.HGVS), genomic DNA change
+  // (g.HGVS), discrete genetic variant.
+  dnaChange: '48004-6',
+  genomicDnaChange: '81290-9',
+  discreteVariant: '81252-9',
 } as const;
 
 const ALLELIC_STATE = { homozygous: 'LA6705-3', heterozygous: 'LA6706-1' } as const;
@@ -567,6 +571,11 @@ class Collector {
   readonly hla = new Map<string, HlaCand[]>();
   readonly variants = new Map<string, VariantCand[]>();
   readonly phenotypes = new Map<string, PhenotypeCand[]>();
+  /**
+   * Single variants of genes read by their diplotype (CYP2C19 rs4244285 A/A): the Genomics Reporting IG reports
+   * them beside the genotype they make up, so they are problems only for a gene left without a genotype.
+   */
+  readonly singleVariants = new Map<string, { ctx: Ctx; what: string; reason: string }[]>();
   private readonly notedUnknown = new Set<string>();
 
   problem(
@@ -638,6 +647,7 @@ function resolveGene(c: Collector, ctx: Ctx, what: string, fallbackTexts: readon
       `${ctx.source} names the gene ${read.unknownId}, which this service cannot map to a gene symbol; the result was not used.`,
       `gene ${read.unknownId} is not a gene this service can map to a symbol`,
       [ctx],
+      read.unknownId,
     );
     return null;
   }
@@ -719,12 +729,16 @@ function readSnpResult(c: Collector, ctx: Ctx, symbol: GeneSymbol, kind: Kind): 
   const rsid = rsidOf(obs);
   const raw = valueText(obs) ?? '';
   const what = `${symbol} result${raw ? ` '${raw}'` : ''}`;
+  // The variant named in a variant-shape component (c.HGVS, g.HGVS, discrete variant), if any.
+  const variantNames = [LOINC_CODE.dnaChange, LOINC_CODE.genomicDnaChange, LOINC_CODE.discreteVariant].flatMap((code) =>
+    componentsWith(obs, code).flatMap((comp) => [...valueTexts(comp), ...codings(valueConcept(comp)).map((x) => str(x.code) ?? '')]),
+  );
   c.genotypeGenes.add(symbol);
   if (rsid && rsid !== snp.rsid.toLowerCase()) {
     c.malformed(ctx, what, `it reports ${rsid}; this service reads ${symbol} ${snp.rsid} only`, symbol);
     return;
   }
-  const other = otherChange(symbol, raw);
+  const other = [raw, ...variantNames].map((t) => otherChange(symbol, t)).find((x) => x !== undefined);
   if (other) {
     c.malformed(ctx, what, `it reports ${symbol} ${other}; this service reads ${snp.rsid} (${snp.names.filter((n) => n.change).map((n) => n.name).slice(0, 2).join(', ')}) only`, symbol);
     return;
@@ -739,7 +753,8 @@ function readSnpResult(c: Collector, ctx: Ctx, symbol: GeneSymbol, kind: Kind): 
   const named = namesSnp(symbol, raw);
   let reading: GenotypeReading | undefined;
   if (raw && (named || rsid === snp.rsid.toLowerCase())) reading = named ? direct : readGenotypeValue(symbol, `${snp.rsid} ${raw}`, options);
-  if (!reading?.ok && kind === 'variant') {
+  const identified = rsid === snp.rsid.toLowerCase() || named || variantNames.some((t) => namesSnp(symbol, t));
+  if (!reading?.ok && kind === 'variant' && identified) {
     // Variant shape (69548-6): presence of the variant allele plus its allelic state.
     const presence = hlaStatus(obs);
     if (presence.conflict) return c.malformed(ctx, what, 'it says both present and absent', symbol);
@@ -781,8 +796,11 @@ function readVariant(c: Collector, ctx: Ctx, gene: string | undefined, kind: Kin
   if (symbol) {
     // A gene read by its diplotype: one variant does not give the diplotype (the other variants of its alleles are unknown).
     const readable = [...SNP_GENES].map(([r, g]) => `${g} ${r}`).join(', ');
-    c.genotypeGenes.add(symbol);
-    c.malformed(ctx, `${symbol} variant result${raw ? ` '${raw}'` : ''}`, `a single variant${rsid ? ` (${rsid})` : ''} does not give the ${symbol} diplotype; single variants are read only for ${readable}`, symbol);
+    c.push(c.singleVariants, symbol, {
+      ctx,
+      what: `${symbol} variant result${raw ? ` '${raw}'` : ''}`,
+      reason: `a single variant${rsid ? ` (${rsid})` : ''} does not give the ${symbol} diplotype; single variants are read only for ${readable}`,
+    });
     return;
   }
   if (!gene || !rsid || !pair) {
@@ -1064,6 +1082,11 @@ export function extractPgxResults(observations: readonly Observation[], now: Dat
       date: sorted[0]!.ctx.date,
       source: sources,
     };
+  }
+
+  for (const [gene, list] of c.singleVariants) {
+    if (c.genotypeGenes.has(gene) || c.haplotypes.has(gene)) continue; // the variants are the genotype's evidence
+    for (const v of list) c.malformed(v.ctx, v.what, v.reason, gene);
   }
 
   const hla: Record<string, HlaResult> = {};
