@@ -504,6 +504,7 @@ describe('VKORC1 -1639G>A (rs9923231)', () => {
 
   it('rs9923231 without a gene component is VKORC1', () => {
     expect(vk('rs9923231 C/T', false, true).variants.VKORC1?.genotype).toBe('A/G');
+    expect(vk('RS9923231 T/T', false, false).variants.VKORC1?.genotype).toBe('A/A'); // a capitalised rsid is no gene symbol
     expect(vk('rs9923231 C/T', false, false).variants.VKORC1?.genotype).toBe('A/G'); // rsid in the text
   });
 

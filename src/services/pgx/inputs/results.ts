@@ -361,13 +361,12 @@ function leadingGene(text: string | undefined): string | undefined {
   if (!m) return undefined;
   const sym = normaliseSymbol(m[1]!);
   if (KNOWN_SYMBOLS.has(sym)) return sym;
-  // Unknown words only when they look like a symbol as written (upper-case letters and digits).
-  return GENE_LIKE.test(m[1]!) && /\d/.test(m[1]!) ? sym : undefined;
+  // Unknown words only when they look like a symbol as written (upper-case letters and digits); a dbSNP id
+  // written in capitals ('RS9923231 C/T') is not one.
+  return GENE_LIKE.test(m[1]!) && /\d/.test(m[1]!) && !/^RS\d+$/i.test(m[1]!) ? sym : undefined;
 }
 
 // ---------------------------------------------------------------------------------- alleles
-
-type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** A genotype value as read: a diplotype (kept as written, with a key for telling duplicates from conflicts), or a phenotype / score. */
 type ValueRead =
