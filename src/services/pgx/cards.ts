@@ -142,7 +142,8 @@ export function conflictCard(c: GeneConflict, drug: string, draft: DraftForCard,
 }
 
 export function indeterminateCard(f: GeneFinding, drug: string, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
-  const vars = { drug, gene: f.gene, diplotype: f.diplotype ?? '', reason: f.reason ?? 'not determinable from this result' };
+  // A reported phenotype has no diplotype: 'TPMT result gives an indeterminate phenotype (reported as ...)'.
+  const vars = { drug, gene: f.gene, diplotype: f.diplotype ?? 'result', reason: f.reason ?? 'not determinable from this result' };
   return {
     uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, draft.key, 'indeterminate', f.gene),
     summary: summary(t, 'indeterminate', vars),
