@@ -1,6 +1,16 @@
-import type { DraftMedication, PgxResults } from './inputs/index.js';
-import { drugInfo, isPreTestingExpected, normalizePhenotype, phenotypeOf, recommendationsFor, samePhenotype } from './knowledge/index.js';
+import { isUnreadable, type DraftMedication, type PgxInputProblem, type PgxResults } from './inputs/index.js';
+import {
+  allRecommendationRows,
+  drugInfo,
+  drugKey,
+  isPreTestingExpected,
+  normalizePhenotype,
+  phenotypeOf,
+  recommendationsFor,
+  samePhenotype,
+} from './knowledge/index.js';
 import type { GeneResultInput, PhenotypeResult, Recommendation } from './knowledge/types.js';
+import { VKORC1_RSID } from './inputs/index.js';
 
 /** One gene's result as the service uses it: computed from the genotype, or reported by the lab. */
 export interface GeneFinding {
@@ -28,6 +38,8 @@ export interface GeneConflict {
 export interface PatientGenomics {
   readonly findings: Readonly<Record<string, GeneFinding>>;
   readonly conflicts: Readonly<Record<string, GeneConflict>>;
+  /** Results on file that could not be read (malformed, unknown allele, conflicting, not final, unknown gene id). */
+  readonly unreadable: readonly PgxInputProblem[];
 }
 
 /**
@@ -53,8 +65,10 @@ export function interpretResults(results: PgxResults): PatientGenomics {
   }
   for (const [gene, v] of Object.entries(results.variants ?? {})) {
     if (findings[gene]) continue;
-    const p = phenotypeOf(gene, `${v.rsid} ${v.genotype}`);
-    findings[gene] = { gene, diplotype: `${v.rsid} ${v.genotype}`, phenotype: p.phenotype, basis: 'genotype', date: v.date, source: v.source, ...(p.reason ? { reason: p.reason } : {}) };
+    // VKORC1 genotypes are kept in -1639 G/A letters (inputs/results.ts), so they are shown and read as such.
+    const text = v.rsid === VKORC1_RSID ? `-1639G>A ${v.genotype}` : `${v.rsid} ${v.genotype}`;
+    const p = phenotypeOf(gene, text);
+    findings[gene] = { gene, diplotype: text, phenotype: p.phenotype, basis: 'genotype', date: v.date, source: v.source, ...(p.reason ? { reason: p.reason } : {}) };
   }
   for (const [gene, reported] of Object.entries(results.phenotypes)) {
     const newest = [...reported].sort((a, b) => b.date.localeCompare(a.date))[0];
@@ -70,12 +84,84 @@ export function interpretResults(results: PgxResults): PatientGenomics {
       continue;
     }
     const normal = normalizePhenotype(newest.phenotype, gene);
-    findings[gene] = { gene, phenotype: normal ?? newest.phenotype, basis: 'reported-phenotype', date: newest.date, source: newest.source };
+    const phenotype = normal ?? newest.phenotype;
+    findings[gene] = {
+      gene,
+      phenotype,
+      ...(newest.activityScore !== undefined ? { activityScore: newest.activityScore } : {}),
+      basis: 'reported-phenotype',
+      date: newest.date,
+      source: newest.source,
+      ...(phenotype === 'Indeterminate' ? { reason: `reported as '${newest.phenotype}'` } : {}),
+    };
   }
   for (const [allele, h] of Object.entries(results.hla)) {
     findings[allele] = { gene: allele, phenotype: h.status, basis: 'hla', date: h.date, source: h.source };
   }
-  return { findings, conflicts };
+  return { findings, conflicts, unreadable: results.problems.filter(isUnreadable) };
+}
+
+/** What an unreadable result means for one drug: no advice that depends on `genes`. */
+export interface UnreadableResults {
+  /** The drug's genes (or HLA alleles) no advice is given for. */
+  readonly genes: readonly string[];
+  /** The unreadable results that stop it. */
+  readonly problems: readonly PgxInputProblem[];
+  /** False when none of them says its gene: they may be the result the drug needs (see genelessUnreadable). */
+  readonly geneStated: boolean;
+  /** Readable results of those genes, not used while the unreadable ones stand. */
+  readonly readable: readonly GeneFinding[];
+  readonly conflicts: readonly GeneConflict[];
+}
+
+/** Does a problem concern a drug's gene ('CYP2C19') or HLA allele ('HLA-B*57:01')? */
+function concerns(p: PgxInputProblem, drugGene: string): boolean {
+  if (!p.gene) return false;
+  const star = drugGene.indexOf('*');
+  if (star < 0) return p.gene === drugGene;
+  // An HLA problem about named alleles concerns those alleles only; one without alleles concerns the whole locus.
+  if (p.alleles && p.alleles.length > 0) return p.alleles.includes(drugGene);
+  return p.gene === drugGene.slice(0, star) || p.gene === drugGene;
+}
+
+/** The drug's genes that an unreadable result on file concerns, with those results. */
+export function unreadableFor(genes: readonly string[], genomics: PatientGenomics): UnreadableResults | undefined {
+  const hits = new Map(genes.map((g) => [g, genomics.unreadable.filter((p) => concerns(p, g))]));
+  const list = genes.filter((g) => (hits.get(g)?.length ?? 0) > 0);
+  if (list.length === 0) return undefined;
+  const problems = new Set(list.flatMap((g) => hits.get(g) ?? []));
+  return {
+    genes: list,
+    problems: genomics.unreadable.filter((p) => problems.has(p)),
+    geneStated: true,
+    readable: list.map((g) => genomics.findings[g]).filter((f): f is GeneFinding => f !== undefined),
+    conflicts: list.map((g) => genomics.conflicts[g]).filter((c): c is GeneConflict => c !== undefined),
+  };
+}
+
+/**
+ * Unreadable results whose gene could not be read at all, for those of `genes` that have no result: any of them
+ * may be that result. Used only where the service would otherwise act on "not tested" (a test order, the IWPC
+ * "genotype unknown" term); elsewhere nothing is said about an untested gene, so nothing false can be said.
+ */
+export function genelessUnreadable(genes: readonly string[], genomics: PatientGenomics): UnreadableResults | undefined {
+  const problems = genomics.unreadable.filter((p) => p.gene === undefined);
+  const list = genes.filter((g) => !genomics.findings[g] && !genomics.conflicts[g]);
+  if (problems.length === 0 || list.length === 0) return undefined;
+  return { genes: list, problems, geneStated: false, readable: [], conflicts: [] };
+}
+
+/**
+ * Does a recommendation depend on a gene whose result could not be read? It does when it names the gene, when a
+ * row naming the gene would supersede it (thiopurines: a TPMT poor metabolizer overrides the NUDT15 dose change),
+ * and - for a 'standard' row, which is dropped whenever any other row of the drug applies - whenever any gene of
+ * the drug is blocked.
+ */
+function dependsOn(r: Recommendation, blocked: ReadonlySet<string>, drug: string): boolean {
+  if (blocked.size === 0) return false;
+  if (Object.keys(r.when).some((g) => blocked.has(g))) return true;
+  if (r.severity === 'standard') return true;
+  return allRecommendationRows().some((row) => row.drug === drug && (row.supersedes ?? []).includes(r.id) && Object.keys(row.when).some((g) => blocked.has(g)));
 }
 
 export type DrugAssessment =
@@ -83,7 +169,8 @@ export type DrugAssessment =
   | { readonly kind: 'conflict'; readonly conflict: GeneConflict }
   | { readonly kind: 'indeterminate'; readonly finding: GeneFinding }
   | { readonly kind: 'test'; readonly genes: readonly string[] }
-  | { readonly kind: 'warfarin' }
+  | { readonly kind: 'unreadable'; readonly unreadable: UnreadableResults }
+  | { readonly kind: 'warfarin'; readonly unreadable?: UnreadableResults }
   | { readonly kind: 'none' };
 
 export interface DrugOptions {
@@ -97,20 +184,28 @@ const WARFARIN = '11289';
 
 /** What to say about one ingredient of one draft order. */
 export function assessDrug(rxnorm: string, genomics: PatientGenomics, opts: DrugOptions): DrugAssessment[] {
-  if (rxnorm === WARFARIN) return [{ kind: 'warfarin' }];
   const info = drugInfo(rxnorm);
+  if (rxnorm === WARFARIN) {
+    // A gene without a result would take the algorithm's "genotype unknown" term: not if a result may exist.
+    const genes = info?.genes ?? [];
+    const unreadable = unreadableFor(genes, genomics) ?? genelessUnreadable(genes, genomics);
+    return [unreadable ? { kind: 'warfarin', unreadable } : { kind: 'warfarin' }];
+  }
   if (!info) return [{ kind: 'none' }];
   const out: DrugAssessment[] = [];
   const genes = [...info.genes];
+  // A result on file that cannot be read is neither a result nor "not tested": nothing that depends on its gene.
+  const unreadable = unreadableFor(genes, genomics);
+  const blocked = new Set(unreadable?.genes ?? []);
   for (const g of genes) {
     const c = genomics.conflicts[g];
-    if (c) out.push({ kind: 'conflict', conflict: c });
+    if (c && !blocked.has(g)) out.push({ kind: 'conflict', conflict: c });
   }
   const usable: Record<string, GeneResultInput> = {};
   const used: GeneFinding[] = [];
   for (const g of genes) {
     const f = genomics.findings[g];
-    if (!f || genomics.conflicts[g]) continue;
+    if (!f || genomics.conflicts[g] || blocked.has(g)) continue;
     if (f.phenotype === 'Indeterminate') {
       out.push({ kind: 'indeterminate', finding: f });
       continue;
@@ -119,11 +214,19 @@ export function assessDrug(rxnorm: string, genomics: PatientGenomics, opts: Drug
     used.push(f);
   }
   const lookup = recommendationsFor(rxnorm, usable);
-  const shown = lookup.recommendations.filter((r) => r.severity !== 'standard' || opts.showStandard);
+  const shown = lookup.recommendations.filter((r) => (r.severity !== 'standard' || opts.showStandard) && !dependsOn(r, blocked, drugKey(info)));
   if (shown.length > 0) out.push({ kind: 'recommendations', recommendations: shown, findings: used });
-  // No result at all for this drug's genes: order the test where testing is expected first.
+  if (unreadable) {
+    out.push({ kind: 'unreadable', unreadable });
+    return out;
+  }
+  // No result at all for this drug's genes: order the test where testing is expected first - unless a result on
+  // file whose gene could not be read may be that result.
   const anyResult = genes.some((g) => genomics.findings[g] || genomics.conflicts[g]);
-  if (!anyResult && isPreTestingExpected(rxnorm, opts.preTestingOverrides)) out.push({ kind: 'test', genes });
+  if (!anyResult && isPreTestingExpected(rxnorm, opts.preTestingOverrides)) {
+    const geneless = genelessUnreadable(genes, genomics);
+    out.push(geneless ? { kind: 'unreadable', unreadable: geneless } : { kind: 'test', genes });
+  }
   return out.length > 0 ? out : [{ kind: 'none' }];
 }
 

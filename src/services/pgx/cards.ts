@@ -2,7 +2,7 @@ import { fill } from '../../cards/templates.js';
 import { stableUuid } from '../../cards/uuid.js';
 import type { Card, Coding, Suggestion } from '../../cds/types.js';
 import type { Recommendation } from './knowledge/types.js';
-import type { GeneConflict, GeneFinding } from './assess.js';
+import type { GeneConflict, GeneFinding, UnreadableResults } from './assess.js';
 import { drugRef, factorPlan, maxDailyPlan, warfarinPlan, type DosePlan, type DoseTemplates } from './dose-plans.js';
 import { removeSuggestion, replaceSuggestion, testOrderSuggestion, type DraftRef, type SuggestionContext } from './suggestions.js';
 import type { WarfarinDose, WarfarinInputs } from './warfarin.js';
@@ -126,7 +126,8 @@ export function conflictCard(c: GeneConflict, drug: string, draft: DraftForCard,
 }
 
 export function indeterminateCard(f: GeneFinding, drug: string, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
-  const vars = { drug, gene: f.gene, diplotype: f.diplotype ?? '', reason: f.reason ?? 'not determinable from this result' };
+  // A reported phenotype has no diplotype: 'TPMT result gives an indeterminate phenotype (reported as ...)'.
+  const vars = { drug, gene: f.gene, diplotype: f.diplotype ?? 'result', reason: f.reason ?? 'not determinable from this result' };
   return {
     uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, draft.key, 'indeterminate', f.gene),
     summary: summary(t, 'indeterminate', vars),
@@ -154,7 +155,91 @@ export function testCard(genes: readonly string[], drug: string, draft: DraftFor
   };
 }
 
-export function warfarinCard(x: WarfarinInputs, dose: WarfarinDose | undefined, notCalculated: readonly string[], draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
+/** A table cell: no '|' or line break from a value written by someone else may break the table. */
+const cell = (s: string): string => s.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+
+/** The unreadable results, the readable ones not used, and their machine-readable form (shared by the unreadable and warfarin cards). */
+function unreadableSection(u: UnreadableResults, drug: string, t: PgxCardTemplates): { detail: string[]; extension: Record<string, unknown> } {
+  const gene = u.genes.join(' / ');
+  const rows = u.problems.flatMap((p) =>
+    p.results.map((r) => ({ gene: p.gene, alleles: p.alleles, source: r.source, date: r.date, value: r.value, problem: p.kind, reason: p.reason })),
+  );
+  type Readable = { gene: string; diplotype?: string; phenotype: string; activityScore?: number; basis?: string; date: string; source: string[] };
+  const readable: Readable[] = [
+    ...u.readable.map((f) => ({
+      gene: f.gene,
+      ...(f.diplotype ? { diplotype: f.diplotype } : {}),
+      phenotype: f.phenotype,
+      ...(f.activityScore !== undefined ? { activityScore: f.activityScore } : {}),
+      basis: f.basis,
+      date: f.date,
+      source: [...f.source],
+    })),
+    ...u.conflicts.map((c) => ({ gene: c.gene, diplotype: c.diplotype, phenotype: `${c.computed} (genotype) / ${c.reported} (reported)`, date: c.genotypeDate, source: [...c.source] })),
+  ];
+  const detail = [
+    fill(t.detail['unreadableResults']!, { gene, drug }),
+    '',
+    '| Result | Gene | Date | Value as written | Why it cannot be used |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.source} | ${cell(r.alleles?.join(', ') ?? r.gene ?? 'not stated')} | ${r.date ? r.date.slice(0, 10) : 'no date'} | ${r.value ? cell(r.value) : '(no value)'} | ${cell(r.reason)} |`),
+    ...(readable.length > 0
+      ? [
+          '',
+          fill(t.detail['unreadableReadable']!, { gene, drug }),
+          '',
+          '| Gene | Result | Phenotype | Date | Source |',
+          '|---|---|---|---|---|',
+          ...readable.map((f) => `| ${f.gene} | ${cell(f.diplotype ?? '')} | ${cell(f.phenotype)}${f.activityScore !== undefined ? ` (activity score ${f.activityScore})` : ''} | ${f.date.slice(0, 10)} | ${f.source.join(', ')} |`),
+        ]
+      : []),
+    '',
+    fill(t.detail['unreadableAction']!, { gene, drug }),
+  ];
+  return {
+    detail,
+    extension: {
+      noAdviceFor: [...u.genes],
+      unreadable: rows.map((r) => ({
+        ...(r.gene ? { gene: r.gene } : {}),
+        ...(r.alleles ? { alleles: [...r.alleles] } : {}),
+        source: r.source,
+        ...(r.date ? { date: r.date } : {}),
+        ...(r.value ? { value: r.value } : {}),
+        problem: r.problem,
+        reason: r.reason,
+      })),
+      ...(readable.length > 0 ? { readableNotUsed: readable } : {}),
+    },
+  };
+}
+
+/** Results on file that could not be read: the gene's advice (recommendation, test order) is withheld, and the card says which results and why. */
+export function unreadableCard(u: UnreadableResults, drug: string, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
+  const gene = u.genes.join(' / ');
+  const vars = { drug, gene };
+  const section = unreadableSection(u, drug, t);
+  const kind = u.geneStated ? 'unreadable' : 'unreadable-gene-unknown';
+  return {
+    uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, draft.key, kind, gene),
+    summary: summary(t, kind, vars),
+    detail: [fill(t.detail[kind]!, vars), '', ...section.detail, ...textMatchNote(t, draft)].join('\n'),
+    indicator: t.indicator[kind]!,
+    source: t.source,
+    overrideReasons: t.overrideReasons,
+    extension: { [PGX_EXTENSION_KEY]: { drug: { name: drug, order: draft.reference, matchedBy: draft.matchedBy }, ...section.extension } },
+  };
+}
+
+export function warfarinCard(
+  x: WarfarinInputs,
+  dose: WarfarinDose | undefined,
+  notCalculated: readonly string[],
+  draft: DraftForCard,
+  t: PgxCardTemplates,
+  ctx: SuggestionContext,
+  unreadable?: UnreadableResults,
+): Card {
   const key = `${draft.key}|warfarin`;
   const inputs = [
     '| Input | Value |',
@@ -163,19 +248,25 @@ export function warfarinCard(x: WarfarinInputs, dose: WarfarinDose | undefined, 
     `| Height | ${x.heightCm ? `${x.heightCm.value} cm (${x.heightCm.date.slice(0, 10)}, ${x.heightCm.source.join(', ')})` : 'not on file'} |`,
     `| Weight | ${x.weightKg ? `${Number(x.weightKg.value.toFixed(1))} kg (${x.weightKg.date.slice(0, 10)}, ${x.weightKg.source.join(', ')})` : 'not on file'} |`,
     `| Race (IWPC group) | ${x.raceText} (${x.race}) |`,
-    `| VKORC1 -1639G>A | ${x.vkorc1} |`,
-    `| CYP2C9 | ${x.cyp2c9Reported ?? x.cyp2c9} |`,
+    `| VKORC1 -1639G>A | ${unreadable?.genes.includes('VKORC1') ? 'could not be read (below)' : x.vkorc1} |`,
+    `| CYP2C9 | ${unreadable?.genes.includes('CYP2C9') ? 'could not be read (below)' : x.cyp2c9Reported ?? x.cyp2c9} |`,
     `| Amiodarone | ${x.amiodarone ? 'yes' : 'no'} |`,
     `| Enzyme inducer (carbamazepine, phenytoin, rifampin) | ${x.enzymeInducer ? 'yes' : 'no'} |`,
   ];
   if (!dose) {
+    const section = unreadable ? unreadableSection(unreadable, 'warfarin', t) : undefined;
+    const why = unreadable
+      ? fill(t.detail[unreadable.geneStated ? 'warfarinUnreadable' : 'warfarinUnreadableGeneUnknown']!, { gene: unreadable.genes.join(' / ') })
+      : t.detail['warfarinNotCalculated']!;
     return {
       uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, key),
       summary: summary(t, 'warfarin-not-calculated', { missing: notCalculated.join(', ') }),
-      detail: ['No dose estimate: the IWPC algorithm needs age, height and weight within its range.', '', ...inputs].join('\n'),
+      detail: [why, '', ...inputs, ...(section ? ['', ...section.detail] : [])].join('\n'),
       indicator: t.indicator['warfarin-not-calculated']!,
       source: t.warfarinSource,
-      extension: { [PGX_EXTENSION_KEY]: { drug: { rxnorm: '11289', name: 'warfarin', order: draft.reference }, warfarin: { notCalculated: [...notCalculated] } } },
+      extension: {
+        [PGX_EXTENSION_KEY]: { drug: { rxnorm: '11289', name: 'warfarin', order: draft.reference }, warfarin: { notCalculated: [...notCalculated] }, ...(section?.extension ?? {}) },
+      },
     };
   }
   const weekly = dose.weeklyMg.toFixed(1);

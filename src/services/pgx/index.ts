@@ -4,11 +4,11 @@ import { resourcesOf } from '../../fhir/bundle.js';
 import type { Card, CdsServiceDefinition, PrefetchResult } from '../../cds/types.js';
 import type { ModelRunner } from '../cardiovascular-risk/assess.js';
 import { assessDrug, interpretResults, type DrugOptions } from './assess.js';
-import { conflictCard, indeterminateCard, PGX_SERVICE_ID, recommendationCard, testCard, warfarinCard, type DraftForCard, type PgxCardTemplates } from './cards.js';
+import { conflictCard, indeterminateCard, PGX_SERVICE_ID, recommendationCard, testCard, unreadableCard, warfarinCard, type DraftForCard, type PgxCardTemplates } from './cards.js';
 import { loadJson } from '../../util/data-file.js';
 import { activeMedicationIngredients, extractDraftMedications, extractPgxResults } from './inputs/index.js';
 import type { SuggestionContext } from './suggestions.js';
-import { predictWarfarinDose, warfarinInputs } from './warfarin.js';
+import { predictWarfarinDose, vkorc1GenotypeOf, warfarinInputs } from './warfarin.js';
 
 const LOINC = 'http://loinc.org';
 /** Version of the CPIC data the rule tables were written from, recorded with each decision. */
@@ -102,21 +102,39 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
                 cards.push(testCard(a.genes, ingredient.name, forCard, templates, ctx));
                 kinds[cards.at(-1)!.uuid!] = 'test-order';
                 break;
+              case 'unreadable':
+                cards.push(unreadableCard(a.unreadable, ingredient.name, forCard, templates, ctx));
+                kinds[cards.at(-1)!.uuid!] = 'unreadable-result';
+                break;
               case 'warfarin': {
                 const meds = activeMedicationIngredients(resourcesOf<MedicationRequest>(d['medicationRequests'], 'MedicationRequest'), resourcesOf<MedicationStatement>(d['medicationStatements'], 'MedicationStatement'));
                 const codes = new Set(meds.map((m) => m.rxnorm));
+                const blocked = new Set(a.unreadable?.genes ?? []);
+                const vk = blocked.has('VKORC1') ? undefined : genomics.findings['VKORC1'];
+                const vkorc1Genotype = vk ? vkorc1GenotypeOf(vk) : undefined;
+                const cyp2c9 = blocked.has('CYP2C9') ? undefined : genomics.findings['CYP2C9'];
                 const x = warfarinInputs({
                   patient: resourcesOf<Patient>(d['patient'], 'Patient')[0],
                   observations: obs,
                   now,
-                  ...(genomics.findings['VKORC1']?.diplotype ? { vkorc1Genotype: vkorc1From(genomics.findings['VKORC1'].phenotype, genomics.findings['VKORC1'].diplotype) } : {}),
-                  ...(genomics.findings['CYP2C9']?.diplotype ? { cyp2c9Diplotype: genomics.findings['CYP2C9'].diplotype } : {}),
+                  ...(vkorc1Genotype ? { vkorc1Genotype } : {}),
+                  ...(cyp2c9?.diplotype ? { cyp2c9Diplotype: cyp2c9.diplotype } : {}),
                   amiodarone: codes.has(AMIODARONE),
                   enzymeInducer: [...INDUCERS].some((c) => codes.has(c)),
                   ...(deps.bodyLookbackDays ? { bodyLookbackDays: deps.bodyLookbackDays } : {}),
                 });
-                const { dose, notCalculated } = await predictWarfarinDose(deps.models, x);
-                cards.push(warfarinCard(x, dose, notCalculated, forCard, templates, ctx));
+                // An unreadable VKORC1 or CYP2C9 result: no estimate. The algorithm's "genotype unknown" term means
+                // not tested (IWPC, NEJM 2009;360:753-764), which such a patient is not.
+                const { dose, notCalculated } = a.unreadable
+                  ? {
+                      dose: undefined,
+                      notCalculated: [
+                        ...a.unreadable.genes.map((g) => (a.unreadable!.geneStated ? `${g} result could not be read` : `a result of unknown gene, maybe ${g}, could not be read`)),
+                        ...x.missing.map((m) => `${m} not on file`),
+                      ],
+                    }
+                  : await predictWarfarinDose(deps.models, x);
+                cards.push(warfarinCard(x, dose, notCalculated, forCard, templates, ctx, a.unreadable));
                 kinds[cards.at(-1)!.uuid!] = dose ? 'warfarin-dose' : 'warfarin-not-calculated';
                 usedWarfarinModel ||= dose !== undefined;
                 break;
@@ -138,10 +156,4 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
       };
     },
   };
-}
-
-/** VKORC1 '-1639 AG' phenotype (the rule table's genotype form) -> 'A/G' for the IWPC inputs. */
-function vkorc1From(phenotype: string, diplotype: string): string {
-  const m = /-1639\s*([AG])([AG])/.exec(phenotype);
-  return m ? `${m[1]}/${m[2]}` : diplotype;
 }

@@ -57,6 +57,16 @@ export function vkorc1Category(genotype: string | undefined): Vkorc1 {
   return alleles === 'G/G' || alleles === 'A/G' || alleles === 'A/A' ? (alleles as Vkorc1) : 'unknown';
 }
 
+/**
+ * The VKORC1 -1639 genotype ('A/G') of a VKORC1 result for the IWPC inputs, from the rule table's phenotype
+ * ('-1639 AG', which every spelling of a readable VKORC1 genotype - and a reported '-1639 AG' - comes to), else
+ * the diplotype as given.
+ */
+export function vkorc1GenotypeOf(finding: { readonly phenotype: string; readonly diplotype?: string }): string | undefined {
+  const m = /-1639\s*([AG])([AG])/.exec(finding.phenotype);
+  return m ? `${m[1]}/${m[2]}` : finding.diplotype;
+}
+
 /** Maps a CYP2C9 diplotype to the algorithm's six categories; anything else uses the "unknown" term. */
 export function cyp2c9Category(diplotype: string | undefined): IwpcCyp2c9 {
   if (!diplotype) return 'unknown';

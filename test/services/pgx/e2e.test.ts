@@ -235,13 +235,13 @@ describe('pharmacogenomics on fixture patients', () => {
     expect(res.status).toBe(200);
     const cards = res.body.cards as CardOut[];
     const byDrug = (n: string) => cards.filter((c) => c.extension?.[KEY]?.['drug'].name === n);
-    // malformed CYP2C19: no usable result -> treated as not tested (clopidogrel is tested first)
-    expect(byDrug('clopidogrel').map((c) => c.extension![KEY]!['testsSuggested'])).toEqual([['CYP2C19']]);
-    // unknown CYP2D6 allele: indeterminate, no drug advice
-    expect(byDrug('codeine').map((c) => c.summary)).toEqual([expect.stringMatching(/indeterminate/)]);
-    expect(byDrug('codeine')[0]!.suggestions).toBeUndefined();
-    // conflicting TPMT results: no genotype is used, so no TPMT advice (NUDT15 absent too -> test card)
-    expect(byDrug('azathioprine').every((c) => !c.extension![KEY]!['recommendationId'])).toBe(true);
+    // Was: malformed CYP2C19 -> treated as not tested (a test-order card) and unknown CYP2D6 allele -> indeterminate.
+    // A result on file that cannot be read is never "not tested": one card names it, with no advice and no test order.
+    const unreadable = (n: string) => byDrug(n).map((c) => ({ kind: c.extension![KEY]!['noAdviceFor'], sources: c.extension![KEY]!['unreadable'].map((u: { source: string }) => u.source), suggestions: c.suggestions }));
+    expect(unreadable('clopidogrel')).toEqual([{ kind: ['CYP2C19'], sources: ['Observation/a'], suggestions: undefined }]);
+    expect(unreadable('codeine')).toEqual([{ kind: ['CYP2D6'], sources: ['Observation/b'], suggestions: undefined }]);
+    // conflicting TPMT results: neither is used, and no TPMT advice or test order
+    expect(unreadable('azathioprine')).toEqual([{ kind: ['TPMT'], sources: ['Observation/d', 'Observation/c'], suggestions: undefined }]);
   });
 
   it('robustness: drafts without a code, malformed and odd orders never give a 5xx', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bundle, Observation, ObservationComponent } from 'fhir/r4.js';
-import { extractPgxResults, normaliseVkorc1, type PgxResults } from '../../../src/services/pgx/inputs/results.js';
+import { extractPgxResults, isUnreadable, type PgxResults } from '../../../src/services/pgx/inputs/results.js';
 
 /*
  * extractPgxResults on the pgx-* fixture patients (fhir-fixtures/README.md, "Pharmacogenomics")
@@ -200,10 +200,28 @@ describe('genotypes', () => {
     expect(r.problems).toEqual([]);
   });
 
-  it('keeps unknown alleles as written (the phenotype step decides)', () => {
-    const r = read([genotype('CYP2C19', 'CYP2C19 *1/*99'), genotype('CYP2D6', 'CYP2D6 *2x2 / *4')]);
-    expect(r.genotypes.CYP2C19?.diplotype).toBe('*1/*99');
+  // Was 'keeps unknown alleles as written (the phenotype step decides)': an allele the rule table does not
+  // know made an Indeterminate phenotype, and a malformed result became "not tested" downstream. Now it is a
+  // problem that names the result (task genotypes: unknown allele = unreadable).
+  it('an allele the rule table does not know is not a result: an unknown-allele problem naming the result as written', () => {
+    const unknown = genotype('CYP2C19', 'CYP2C19 *1/*99');
+    const r = read([unknown, genotype('CYP2D6', 'CYP2D6 *2x2 / *4')]);
+    expect(r.genotypes.CYP2C19).toBeUndefined();
     expect(r.genotypes.CYP2D6?.diplotype).toBe('*2x2/*4');
+    expect(kinds(r)).toEqual(['unknown-allele:CYP2C19']);
+    expect(r.problems[0]?.results).toEqual([{ source: `Observation/${unknown.id}`, date: '2025-01-10T10:00:00Z', value: 'CYP2C19 *1/*99' }]);
+    expect(r.problems[0]?.reason).toMatch(/\*99/);
+  });
+
+  it('a CPIC phenotype term or activity score written as the genotype (CPIC generesult / lookupkey) is a reported phenotype', () => {
+    const r = read([genotype('CYP2C19', 'CYP2C19 Likely Poor Metabolizer'), genotype('CYP2C9', 'CYP2C9 1.5'), genotype('DPYD', 'n/a'), genotype('TPMT', 'Indeterminate')]);
+    expect(r.genotypes).toEqual({});
+    expect(Object.fromEntries(Object.entries(r.phenotypes).map(([g, v]) => [g, v.map((p) => [p.phenotype, p.activityScore])]))).toEqual({
+      CYP2C19: [['Likely Poor Metabolizer', undefined]],
+      CYP2C9: [['Intermediate Metabolizer', 1.5]],
+      DPYD: [['Indeterminate', undefined]],
+      TPMT: [['Indeterminate', undefined]],
+    });
     expect(r.problems).toEqual([]);
   });
 
@@ -211,7 +229,8 @@ describe('genotypes', () => {
     ['CYP2C19', 'only the gene'],
     ['*2', 'a single allele'],
     ['CYP2C19 unknown', 'unknown'],
-    ['Indeterminate', 'indeterminate'],
+    ['CYP2C19 PM', 'an abbreviation is not a genotype'],
+    ['Poor Function', 'a phenotype term of another gene'],
     ['CYP2C19 *1/*2 or *1/*3', 'ambiguous'],
     ['*1/*2/*3', 'three alleles'],
     ['CYP2D6 *1/*2', 'another gene named in the value'],
@@ -485,6 +504,7 @@ describe('VKORC1 -1639G>A (rs9923231)', () => {
 
   it('rs9923231 without a gene component is VKORC1', () => {
     expect(vk('rs9923231 C/T', false, true).variants.VKORC1?.genotype).toBe('A/G');
+    expect(vk('RS9923231 T/T', false, false).variants.VKORC1?.genotype).toBe('A/A'); // a capitalised rsid is no gene symbol
     expect(vk('rs9923231 C/T', false, false).variants.VKORC1?.genotype).toBe('A/G'); // rsid in the text
   });
 
@@ -528,10 +548,73 @@ describe('VKORC1 -1639G>A (rs9923231)', () => {
     expect(kinds(r)).toEqual(['conflicting:VKORC1']);
   });
 
-  it('normaliseVkorc1 directly', () => {
-    expect(normaliseVkorc1(['T', 'C'], 'rs')).toEqual({ ok: true, value: 'A/G' });
-    expect(normaliseVkorc1(['G', 'G'], 'gene')).toEqual({ ok: true, value: 'G/G' });
-    expect(normaliseVkorc1(['C', 'T'], 'gene').ok).toBe(false);
-    expect(normaliseVkorc1(['C', 'G'], 'rs').ok).toBe(false);
+  // These were normaliseVkorc1's cases; the input path now reads VKORC1 with the knowledge module's parser.
+  it('strand rules: rs letters are complemented, -1639 takes G/A only, letters of both strands are refused', () => {
+    expect(vk('rs9923231 T/C').variants.VKORC1?.genotype).toBe('A/G');
+    expect(vk('VKORC1 -1639G>A G/G').variants.VKORC1?.genotype).toBe('G/G');
+    expect(kinds(vk('VKORC1 -1639G>A C/T'))).toEqual(['malformed:VKORC1']);
+    expect(kinds(vk('rs9923231 C/G'))).toEqual(['malformed:VKORC1']);
+  });
+});
+
+describe('what counts as unreadable (isUnreadable)', () => {
+  const variantObs = (gene: string, extra: ObservationComponent[], value?: string): Observation =>
+    obs({
+      gene,
+      code: { coding: [{ system: LOINC, code: '69548-6' }] },
+      extra,
+      valueCodeableConcept: value ? { text: value } : { coding: [{ system: LOINC, code: 'LA9633-4', display: 'Present' }] },
+    });
+  const dbsnp = (rsid: string): ObservationComponent => ({ code: { coding: [{ system: LOINC, code: '81255-2' }] }, valueCodeableConcept: { coding: [{ system: 'http://www.ncbi.nlm.nih.gov/SNP', code: rsid }] } });
+  const heterozygous: ObservationComponent = { code: { coding: [{ system: LOINC, code: '53034-5' }] }, valueCodeableConcept: { coding: [{ system: LOINC, code: 'LA6706-1' }] } };
+  const unreadable = (r: PgxResults): string[] => r.problems.filter(isUnreadable).map((p) => `${p.kind}:${p.gene ?? ''}`);
+
+  it("variant Observations beside a star-allele genotype are its evidence, not unreadable results", () => {
+    const r = read([genotype('CYP2C19', 'CYP2C19 *2/*2'), variantObs('CYP2C19', [dbsnp('rs4244285'), heterozygous], 'rs4244285 A/A')]);
+    expect(r.genotypes.CYP2C19?.diplotype).toBe('*2/*2');
+    expect(unreadable(r)).toEqual([]);
+  });
+
+  it('a single variant of a star-allele gene with no genotype is unreadable (it does not give the diplotype)', () => {
+    const r = read([variantObs('CYP2C19', [dbsnp('rs4244285')], 'rs4244285 A/A')]);
+    expect(unreadable(r)).toEqual(['malformed:CYP2C19']);
+    expect(r.problems[0]?.reason).toMatch(/single variant \(rs4244285\) does not give the CYP2C19 diplotype/);
+  });
+
+  it('a VKORC1 variant present with its allelic state is read only when it says which variant (dbSNP or HGVS component)', () => {
+    const hgvs: ObservationComponent = { code: { coding: [{ system: LOINC, code: '81290-9' }] }, valueCodeableConcept: { coding: [{ system: 'http://varnomen.hgvs.org', code: 'NC_000016.10:g.31096368C>T' }] } };
+    expect(read([variantObs('VKORC1', [hgvs, heterozygous])]).variants.VKORC1?.genotype).toBe('A/G');
+    expect(unreadable(read([variantObs('VKORC1', [heterozygous])]))).toEqual(['malformed:VKORC1']);
+    const other: ObservationComponent = { code: { coding: [{ system: LOINC, code: '48004-6' }] }, valueCodeableConcept: { coding: [{ system: 'http://varnomen.hgvs.org', code: 'NM_024006.6:c.174-136C>T' }] } };
+    expect(unreadable(read([variantObs('VKORC1', [other, heterozygous])]))).toEqual(['malformed:VKORC1']);
+  });
+
+  it('an HGNC id outside the gene table is no gene a drug depends on: noted, not unreadable', () => {
+    const r = read([
+      obs({
+        valueCodeableConcept: { text: '*1/*2' },
+        component: [{ code: { coding: [{ system: LOINC, code: '48018-6' }] }, valueCodeableConcept: { coding: [{ system: 'http://www.genenames.org/geneId', code: 'HGNC:99999' }] } }],
+      }),
+    ]);
+    expect(r.problems.map((p) => [p.kind, p.gene])).toEqual([['unknown-gene', 'HGNC:99999']]);
+    expect(unreadable(r)).toEqual([]);
+  });
+
+  it('duplicates are not unreadable; not-final, future-dated and conflicting results are, with their gene or HLA allele', () => {
+    const hlaPrelim = obs({ gene: 'HLA-B', status: 'preliminary', valueCodeableConcept: { text: 'HLA-B*57:01 positive' } });
+    const r = read([
+      genotype('CYP2C9', 'CYP2C9 *1/*1'),
+      genotype('CYP2C9', 'CYP2C9 *1/*1', { effectiveDateTime: '2024-01-01' }),
+      genotype('TPMT', 'TPMT *1/*1', { effectiveDateTime: '2026-09-01', issued: '2026-09-02T00:00:00Z' }),
+      genotype('DPYD', 'DPYD *1/*1'),
+      genotype('DPYD', 'DPYD *1/*2A'),
+      hlaPrelim,
+    ]);
+    expect(r.problems.map((p) => [p.kind, p.gene, p.alleles, isUnreadable(p)])).toEqual([
+      ['malformed', 'TPMT', undefined, true],
+      ['unusable-status', 'HLA-B', ['HLA-B*57:01'], true],
+      ['duplicate', 'CYP2C9', undefined, false],
+      ['conflicting', 'DPYD', undefined, true],
+    ]);
   });
 });

@@ -1,6 +1,23 @@
 import type { CodeableConcept, Observation, ObservationComponent } from 'fhir/r4.js';
 import { loadJson } from '../../../util/data-file.js';
 import {
+  GENES,
+  NO_CALL,
+  alleleCallText,
+  geneTable,
+  namesSnp,
+  normalizePhenotype,
+  readGenotypeValue,
+  snpLetters,
+  splitDiplotype,
+  stripGeneNames,
+  toGeneSymbol,
+  type Diplotype,
+  type GeneSymbol,
+  type GenotypeReading,
+  type Zygosity,
+} from '../knowledge/index.js';
+import {
   SYSTEMS,
   asArray,
   codings,
@@ -22,9 +39,13 @@ import {
  *
  * What is read:
  * - Genotype Observations (LOINC 84413-4): the gene from component 48018-6 (HGNC id or symbol),
- *   the diplotype from valueCodeableConcept (text, else a coding) or valueString, written
- *   '<GENE> <diplotype>' or just '<diplotype>'. Unknown alleles ('*1/*99') are kept as written:
- *   the phenotype step decides what they mean.
+ *   the value from valueCodeableConcept (text, else a coding) or valueString, read by the knowledge
+ *   module's one parser (knowledge/reading.ts, diplotype.ts) in every spelling it knows: star alleles,
+ *   CPIC/PharmCAT allele names, HGVS, rs-ids with bases, a variant with its zygosity (also from the
+ *   allelic-state component 53034-5), with or without the gene prefix; and, as the CPIC tables also
+ *   write a gene result, a CPIC phenotype term or an activity score (kept as a reported phenotype).
+ *   An allele the gene's rule table does not know ('*1/*99') is not a result: it is an
+ *   'unknown-allele' problem. Genes without a rule table (HLA typings, others) keep two alleles as written.
  * - Haplotype Observations (84414-2): used only for a gene without any genotype Observation;
  *   two haplotypes (or one marked homozygous) make a diplotype.
  * - Therapeutic-implication / phenotype Observations (component 53040-2, medication in
@@ -33,8 +54,13 @@ import {
  * - HLA allele carriage (HLA-B*57:01 positive / negative) in several shapes, and HLA typings
  *   (two alleles) as a genotype plus "positive" for each allele typed.
  * - Single variants with a dbSNP id, in particular VKORC1 -1639G>A (rs9923231), normalised to
- *   the -1639 G/A representation.
+ *   the -1639 G/A representation; only where the gene's rule table names the SNP (VKORC1, SLCO1B1
+ *   rs4149056): one variant of a star-allele gene does not give its diplotype.
  * Only status final, amended or corrected counts.
+ *
+ * A result that is on file but cannot be used (malformed, unknown allele, conflicting with another,
+ * not final, unknown gene id) is a problem that `isUnreadable()` marks: the service must not take it
+ * as "not tested" (see assess.ts).
  */
 
 export interface GenotypeResult {
@@ -54,6 +80,8 @@ export interface ReportedPhenotype {
   gene: string;
   /** As reported, e.g. 'Poor metabolizer'. */
   phenotype: string;
+  /** Activity score as reported (a genotype result valued '1.5', CPIC's lookup key for CYP2C9 and DPYD). */
+  activityScore?: number;
   /** The medication assessed (component 51963-7), when given. */
   drug?: { rxnorm?: string; text?: string };
   date: string;
@@ -82,12 +110,38 @@ export interface VariantResult {
   source: string[];
 }
 
+/** One Observation a problem is about, as it was written. */
+export interface ProblemResult {
+  /** 'Observation/<id>'. */
+  source: string;
+  /** effective[x], else issued; '' when the report has neither. */
+  date: string;
+  /** The value as written ('' when it has none). */
+  value: string;
+}
+
 export interface PgxInputProblem {
-  kind: 'malformed' | 'unknown-gene' | 'conflicting' | 'duplicate' | 'unusable-status';
+  kind: 'malformed' | 'unknown-allele' | 'unknown-gene' | 'conflicting' | 'duplicate' | 'unusable-status';
   /** Plain words, fit for a card. */
   detail: string;
+  /** Why the result(s) cannot be used, in a few words (no source, no value): fit for a table cell. */
+  reason: string;
   gene?: string;
+  /** HLA alleles the problem is about, when it is about some alleles and not the whole locus. */
+  alleles?: string[];
   source: string[];
+  /** The Observations concerned, one each. */
+  results: ProblemResult[];
+}
+
+/**
+ * Problems that mean a result is on file but cannot be used. Such a gene is neither tested-and-known nor
+ * untested: the service gives no advice that depends on it. Duplicates (same value twice) and genes missing from
+ * the service's tables are not: no drug depends on them (every gene a drug depends on is in data/genes.json, so an
+ * HGNC id that is not there is not one of them).
+ */
+export function isUnreadable(p: PgxInputProblem): boolean {
+  return p.kind !== 'duplicate' && p.kind !== 'unknown-gene';
 }
 
 export interface PgxResults {
@@ -112,6 +166,11 @@ const LOINC_CODE = {
   medicationAssessed: '51963-7',
   dbsnp: '81255-2',
   allelicState: '53034-5',
+  // Genomics Reporting IG variant components that name the variant: DNA change (c.HGVS), genomic DNA change
+  // (g.HGVS), discrete genetic variant.
+  dnaChange: '48004-6',
+  genomicDnaChange: '81290-9',
+  discreteVariant: '81252-9',
 } as const;
 
 const ALLELIC_STATE = { homozygous: 'LA6705-3', heterozygous: 'LA6706-1' } as const;
@@ -147,9 +206,7 @@ const NEGATIVE_WORDS = /\b(not\s+detected|negative|absent|non-?carrier|not\s+pre
 // 'carrier' alone is not read as positive: 'carrier status: negative' must not count twice.
 const POSITIVE_WORDS = /\b(positive|present|detected|pos)\b/i;
 
-/** Values that are not a genotype at all. */
-const NO_CALL =
-  /\b(unknown|indeterminate|undetermined|no\s*call|not\s+(determined|tested|performed|available|done)|failed|fail|inconclusive|invalid|pending|uninterpretable|see\s+(report|comment|note)s?|none)\b|^n\/?a$|^-+$|^\?+$/i;
+// No-call words ('unknown', 'failed', 'n/a') are the knowledge module's NO_CALL.
 
 // ------------------------------------------------------------------------------------- genes
 
@@ -304,39 +361,58 @@ function leadingGene(text: string | undefined): string | undefined {
   if (!m) return undefined;
   const sym = normaliseSymbol(m[1]!);
   if (KNOWN_SYMBOLS.has(sym)) return sym;
-  // Unknown words only when they look like a symbol as written (upper-case letters and digits).
-  return GENE_LIKE.test(m[1]!) && /\d/.test(m[1]!) ? sym : undefined;
+  // Unknown words only when they look like a symbol as written (upper-case letters and digits); a dbSNP id
+  // written in capitals ('RS9923231 C/T') is not one.
+  return GENE_LIKE.test(m[1]!) && /\d/.test(m[1]!) && !/^RS\d+$/i.test(m[1]!) ? sym : undefined;
 }
 
 // ---------------------------------------------------------------------------------- alleles
 
-/** Removes a leading gene symbol ('CYP2C19 *2/*2' -> '*2/*2') and repeated ones ('CYP2C19*1/CYP2C19*2'). */
-function stripGene(text: string, gene: string): string {
-  const g = gene.replace(/[-]/g, '[-_ ]?');
-  return text.replace(new RegExp(`(^|/)\\s*${g}(?=\\s|\\*|$)\\s*`, 'gi'), '$1').trim();
-}
+/** A genotype value as read: a diplotype (kept as written, with a key for telling duplicates from conflicts), or a phenotype / score. */
+type ValueRead =
+  | { ok: true; kind: 'diplotype'; diplotype: string; key: string }
+  | { ok: true; kind: 'phenotype'; phenotype: string; activityScore?: number }
+  | { ok: false; kind: 'malformed' | 'unknown-allele'; reason: string };
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-function parseDiplotype(raw: string, gene: string): Parsed<{ diplotype: string; key: string }> {
-  const lead = leadingGene(raw);
-  if (lead && lead !== gene) return { ok: false, reason: `the value names ${lead}, not ${gene}` };
-  const rest = stripGene(raw, gene);
-  if (rest === '') return { ok: false, reason: 'it names the gene but no diplotype' };
-  if (NO_CALL.test(rest)) return { ok: false, reason: `it says '${rest}' instead of a diplotype` };
-  const parts = rest.split('/');
-  if (parts.length === 1) return { ok: false, reason: `'${rest}' is a single allele, not a diplotype` };
-  if (parts.length > 2) return { ok: false, reason: `'${rest}' has more than two alleles (an ambiguous or combined result)` };
-  const alleles = parts.map((p) => p.trim().replace(/\s+/g, ' '));
-  if (alleles.some((a) => a === '')) return { ok: false, reason: `'${rest}' lacks an allele` };
-  if (alleles.some((a) => /(^|\s)(or|and)(\s|$)|[,;|]/i.test(a)))
-    return { ok: false, reason: `'${rest}' is ambiguous (several possible diplotypes)` };
-  const [a, b] = alleles as [string, string];
-  const key = [a, b]
-    .map((x) => x.toLowerCase())
+/** Canonical alleles, order-free: '*2/*1' and 'CYP2C19 *1/*2', or '*2A/*1' and 'Reference/c.1905+1G>A (*2A)', are one result. */
+function diplotypeKey(d: Diplotype): string {
+  return d.alleles
+    .map(alleleCallText)
     .sort((x, y) => x.localeCompare(y, 'en', { numeric: true }))
     .join('/');
-  return { ok: true, value: { diplotype: `${a}/${b}`, key } };
+}
+
+/**
+ * The diplotype as written, without the gene prefix and with spaces around '/' removed ('CYP2D6 *2x2 / *4' ->
+ * '*2x2/*4'); the canonical one when the value was not written as two alleles ('c.1905+1G>A heterozygous',
+ * 'c.[1905+1G>A];[=]').
+ */
+function writtenDiplotype(raw: string, gene: string, d: Diplotype): string {
+  const rest = stripGeneNames(gene, raw);
+  const parts = rest.split('/');
+  if (d.fromZygosity || parts.length !== 2 || rest.includes('[')) return d.text;
+  return parts.map((p) => p.trim().replace(/\s+/g, ' ')).join('/');
+}
+
+/**
+ * A genotype value for `gene`, through the knowledge module's parser (genes with a rule table) or its
+ * two-allele split (other genes: kept as written).
+ */
+function readValue(raw: string, gene: string, zygosity: Zygosity | undefined): ValueRead {
+  const lead = leadingGene(raw);
+  if (lead && lead !== gene) return { ok: false, kind: 'malformed', reason: `the value names ${lead}, not ${gene}` };
+  const symbol = toGeneSymbol(gene);
+  if (!symbol) {
+    const s = splitDiplotype(gene, raw);
+    return s.ok ? { ok: true, kind: 'diplotype', diplotype: s.text, key: s.key } : { ok: false, kind: 'malformed', reason: s.error.message };
+  }
+  return fromReading(raw, gene, readGenotypeValue(symbol, raw, zygosity ? { zygosity } : {}));
+}
+
+function fromReading(raw: string, gene: string, r: GenotypeReading): ValueRead {
+  if (!r.ok) return { ok: false, kind: r.error.code === 'unknown-allele' ? 'unknown-allele' : 'malformed', reason: r.error.message };
+  if (r.kind === 'phenotype') return { ok: true, kind: 'phenotype', phenotype: r.phenotype, ...(r.activityScore !== undefined ? { activityScore: r.activityScore } : {}) };
+  return { ok: true, kind: 'diplotype', diplotype: writtenDiplotype(raw, gene, r.diplotype), key: diplotypeKey(r.diplotype) };
 }
 
 /**
@@ -411,35 +487,28 @@ function allelicState(obs: Observation): 'homozygous' | 'heterozygous' | undefin
 
 export const VKORC1_RSID = 'rs9923231';
 
-/**
- * VKORC1 -1639G>A (rs9923231) genotype in the -1639 G/A representation ('G/G', 'A/G', 'A/A').
- *
- * Strand: dbSNP reports rs9923231 on the genomic plus strand as C>T; VKORC1 lies on the minus
- * strand of chromosome 16, so on the gene strand the same variant is -1639G>A (c.-1639G>A):
- * rs9923231 C = -1639 G and rs9923231 T = -1639 A. Sources: CPIC warfarin guideline (Johnson JA
- * et al., Clin Pharmacol Ther 2017;102:397-404), which names the variant "VKORC1 -1639G>A
- * (rs9923231)" and its table calls the variant allele "T"; the CPIC/PharmCAT VKORC1 table in
- * shared/pgx (README: "C is the reference, T the variant: T corresponds to -1639 A"); our
- * fixtures' README (A/G in gene-strand alleles = rs9923231 C/T). The IWPC dosing algorithm is
- * written in -1639 G/A terms, hence this representation.
- *
- * Alleles from {A, G} are gene-strand already; alleles from {C, T} are plus-strand and are
- * complemented; the two sets do not overlap, so the strand is never guessed. A mixture (C/A)
- * or a -1639 value written with C/T cannot be read.
- */
-export function normaliseVkorc1(alleles: readonly [string, string], written: 'gene' | 'rs'): Parsed<string> {
-  const up = alleles.map((a) => a.toUpperCase());
-  const gene = up.every((a) => a === 'A' || a === 'G');
-  const plus = up.every((a) => a === 'C' || a === 'T');
-  if (!gene && !plus) return { ok: false, reason: `'${alleles.join('/')}' mixes the alleles of both strands` };
-  if (plus && written === 'gene') return { ok: false, reason: `a -1639 genotype must be written with G and A, not '${alleles.join('/')}'` };
-  const g = up.map((a) => (a === 'C' ? 'G' : a === 'T' ? 'A' : a)).sort();
-  return { ok: true, value: `${g[0]}/${g[1]}` };
-}
+/** Genes whose rule table reads a single SNP (VKORC1 rs9923231, SLCO1B1 rs4149056), by dbSNP id. */
+const SNP_GENES: ReadonlyMap<string, GeneSymbol> = new Map(
+  GENES.flatMap((g) => {
+    const snp = geneTable(g).snp;
+    return snp ? [[snp.rsid.toLowerCase(), g] as [string, GeneSymbol]] : [];
+  }),
+);
 
 function nucleotidePair(text: string): [string, string] | undefined {
   const m = /(?:^|[^A-Za-z0-9>])([ACGT])\s*[/;|]\s*([ACGT])(?![A-Za-z0-9])/i.exec(text);
   return m ? [m[1]!, m[2]!] : undefined;
+}
+
+/** A base change ('1173C>T', 'c.-1639G>A') in `text` that is not one of the names the table gives its SNP. */
+function otherChange(symbol: GeneSymbol, text: string): string | undefined {
+  const snp = geneTable(symbol).snp;
+  const names = (snp?.names ?? []).map((n) => n.name.toLowerCase().replace(/\s+/g, ''));
+  for (const m of text.matchAll(/(\d+(?:[+-]\d+)?)\s*([ACGT])\s*>\s*([ACGT])/gi)) {
+    const change = `${m[1]}${m[2]}>${m[3]}`.toLowerCase();
+    if (!names.some((n) => n.includes(change))) return m[0];
+  }
+  return undefined;
 }
 
 // ------------------------------------------------------------------------------- candidates
@@ -477,6 +546,21 @@ interface PhenotypeCand {
   ctx: Ctx;
 }
 
+/** The value of an Observation as written, for saying which result could not be read. */
+function asWritten(obs: Observation): string {
+  const v = valueText(obs);
+  if (v) return v;
+  if (typeof obs.valueBoolean === 'boolean') return String(obs.valueBoolean);
+  const codes = codings(valueConcept(obs))
+    .map((c) => str(c.code))
+    .filter((c): c is string => !!c);
+  return codes.join(', ');
+}
+
+function problemResult(ctx: Ctx): ProblemResult {
+  return { source: ctx.source, date: ctx.date, value: asWritten(ctx.obs) };
+}
+
 class Collector {
   readonly problems: PgxInputProblem[] = [];
   readonly genotypes = new Map<string, GenotypeCand[]>();
@@ -486,23 +570,44 @@ class Collector {
   readonly hla = new Map<string, HlaCand[]>();
   readonly variants = new Map<string, VariantCand[]>();
   readonly phenotypes = new Map<string, PhenotypeCand[]>();
+  /**
+   * Single variants of genes read by their diplotype (CYP2C19 rs4244285 A/A): the Genomics Reporting IG reports
+   * them beside the genotype they make up, so they are problems only for a gene left without a genotype.
+   */
+  readonly singleVariants = new Map<string, { ctx: Ctx; what: string; reason: string }[]>();
   private readonly notedUnknown = new Set<string>();
 
-  problem(kind: PgxInputProblem['kind'], detail: string, source: string[], gene?: string): void {
-    this.problems.push(gene ? { kind, detail, gene, source } : { kind, detail, source });
+  problem(
+    kind: PgxInputProblem['kind'],
+    detail: string,
+    reason: string,
+    ctxs: readonly Ctx[],
+    gene?: string,
+    alleles?: readonly string[],
+  ): void {
+    this.problems.push({
+      kind,
+      detail,
+      reason,
+      ...(gene ? { gene } : {}),
+      ...(alleles && alleles.length > 0 ? { alleles: [...alleles] } : {}),
+      source: ctxs.map((x) => x.source),
+      results: ctxs.map(problemResult),
+    });
   }
 
-  malformed(ctx: Ctx, what: string, reason: string, gene?: string): void {
-    this.problem('malformed', `The ${what} in ${ctx.source} cannot be used: ${reason}.`, [ctx.source], gene);
+  malformed(ctx: Ctx, what: string, reason: string, gene?: string, alleles?: readonly string[], kind: 'malformed' | 'unknown-allele' = 'malformed'): void {
+    this.problem(kind, `The ${what} in ${ctx.source} cannot be used: ${reason}.`, reason, [ctx], gene, alleles);
   }
 
-  noteGene(gene: string, source: string): void {
+  noteGene(gene: string, ctx: Ctx): void {
     if (KNOWN_SYMBOLS.has(gene) || this.notedUnknown.has(gene)) return;
     this.notedUnknown.add(gene);
     this.problem(
       'unknown-gene',
       `${gene} is not one of the genes this service has a table for; its result is passed on as reported.`,
-      [source],
+      'no table for this gene',
+      [ctx],
       gene,
     );
   }
@@ -511,6 +616,13 @@ class Collector {
     const list = map.get(key);
     if (list) list.push(value);
     else map.set(key, [value]);
+  }
+
+  /** A phenotype term or activity score written as a genotype result (CPIC's `generesult` / `lookupkey` forms). */
+  pushPhenotypeFromGenotype(gene: string, phenotype: string, activityScore: number | undefined, ctx: Ctx): void {
+    const result: ReportedPhenotype = { gene, phenotype, ...(activityScore !== undefined ? { activityScore } : {}), date: ctx.date, source: [ctx.source] };
+    const phenotypeKey = phenotype.toLowerCase();
+    this.push(this.phenotypes, gene, { result, key: `${phenotypeKey}|${activityScore ?? ''}|`, phenotypeKey, ctx });
   }
 }
 
@@ -532,7 +644,9 @@ function resolveGene(c: Collector, ctx: Ctx, what: string, fallbackTexts: readon
     c.problem(
       'unknown-gene',
       `${ctx.source} names the gene ${read.unknownId}, which this service cannot map to a gene symbol; the result was not used.`,
-      [ctx.source],
+      `gene ${read.unknownId} is not a gene this service can map to a symbol`,
+      [ctx],
+      read.unknownId,
     );
     return null;
   }
@@ -553,32 +667,35 @@ function readHla(c: Collector, ctx: Ctx, gene: string | undefined, kind: Kind): 
     c.problem(
       'conflicting',
       `${ctx.source} reports ${alleles.join(', ') || 'an HLA allele'} as both positive and negative; it was not used.`,
-      [ctx.source],
+      'it says both positive and negative',
+      [ctx],
       locus,
+      alleles,
     );
     return;
   }
   if (status) {
     if (alleles.length === 1) {
       c.push(c.hla, alleles[0]!, { allele: alleles[0]!, status, ctx });
-      if (locus) c.noteGene(locus, ctx.source);
+      if (locus) c.noteGene(locus, ctx);
     } else if (alleles.length === 0) {
       c.malformed(ctx, 'HLA result', `it says ${status} but not which HLA allele was tested`, locus);
     } else {
-      c.malformed(ctx, 'HLA result', `it names several alleles (${alleles.join(', ')}) with a single ${status} result`, locus);
+      c.malformed(ctx, 'HLA result', `it names several alleles (${alleles.join(', ')}) with a single ${status} result`, locus, alleles);
     }
     return;
   }
   // No presence / absence: an HLA typing (two alleles) or an identified haplotype.
   const value = valueText(obs);
   if (kind === 'genotype' && locus && value) {
-    const parsed = parseDiplotype(value, locus);
-    const typed = parsed.ok ? hlaAllelesIn(value, locus) : [];
-    if (parsed.ok && typed.length >= 1) {
+    const lead = leadingGene(value);
+    const split = lead && lead !== locus ? undefined : splitDiplotype(locus, value);
+    const typed = split?.ok ? hlaAllelesIn(value, locus) : [];
+    if (split?.ok && typed.length >= 1) {
       c.genotypeGenes.add(locus);
-      c.push(c.genotypes, locus, { gene: locus, diplotype: parsed.value.diplotype, key: parsed.value.key, raw: value, ctx });
+      c.push(c.genotypes, locus, { gene: locus, diplotype: split.text, key: split.key, raw: value, ctx });
       for (const allele of typed) c.push(c.hla, allele, { allele, status: 'positive', ctx });
-      c.noteGene(locus, ctx.source);
+      c.noteGene(locus, ctx);
       return;
     }
   }
@@ -586,56 +703,105 @@ function readHla(c: Collector, ctx: Ctx, gene: string | undefined, kind: Kind): 
     c.push(c.hla, alleles[0]!, { allele: alleles[0]!, status: 'positive', ctx });
     return;
   }
-  c.malformed(ctx, 'HLA result', 'it does not say whether the allele is present (positive) or absent (negative)', locus);
+  c.malformed(ctx, 'HLA result', 'it does not say whether the allele is present (positive) or absent (negative)', locus, alleles);
+}
+
+/**
+ * A single-SNP result of a gene whose rule table reads that SNP (VKORC1 rs9923231, SLCO1B1 rs4149056), in any
+ * spelling the knowledge parser reads, or the Genomics Reporting variant shape (presence + allelic state).
+ *
+ * VKORC1 strand: dbSNP reports rs9923231 on the genomic plus strand as C>T; VKORC1 lies on the minus strand of
+ * chromosome 16, so on the gene strand the same variant is -1639G>A (c.-1639G>A): rs9923231 C = -1639 G and
+ * rs9923231 T = -1639 A (CPIC warfarin guideline, Johnson JA et al., Clin Pharmacol Ther 2017;102:397-404; the
+ * CPIC/PharmCAT VKORC1 table in shared/pgx: "T corresponds to -1639 A"). The VKORC1 rule table maps both letter
+ * sets (and the CPIC allele names) onto its two alleles, never guessing the strand: {A, G} and {C, T} do not
+ * overlap, and a -1639 name written with C/T is refused. The genotype is kept in the -1639 G/A representation,
+ * sorted ('G/G', 'A/G', 'A/A'), which is how the IWPC algorithm is written.
+ *
+ * The result must say which variant it is (a SNP name in the value, or the dbSNP component): a bare 'VKORC1 A/G'
+ * could be another VKORC1 variant (1173C>T, rs9934438, reads C/T too), so it is not read; nor is a value naming
+ * another base change of the gene.
+ */
+function readSnpResult(c: Collector, ctx: Ctx, symbol: GeneSymbol, kind: Kind): void {
+  const obs = ctx.obs;
+  const snp = geneTable(symbol).snp!;
+  const rsid = rsidOf(obs);
+  const raw = valueText(obs) ?? '';
+  const what = `${symbol} result${raw ? ` '${raw}'` : ''}`;
+  // The variant named in a variant-shape component (c.HGVS, g.HGVS, discrete variant), if any.
+  const variantNames = [LOINC_CODE.dnaChange, LOINC_CODE.genomicDnaChange, LOINC_CODE.discreteVariant].flatMap((code) =>
+    componentsWith(obs, code).flatMap((comp) => [...valueTexts(comp), ...codings(valueConcept(comp)).map((x) => str(x.code) ?? '')]),
+  );
+  c.genotypeGenes.add(symbol);
+  if (rsid && rsid !== snp.rsid.toLowerCase()) {
+    c.malformed(ctx, what, `it reports ${rsid}; this service reads ${symbol} ${snp.rsid} only`, symbol);
+    return;
+  }
+  const other = [raw, ...variantNames].map((t) => otherChange(symbol, t)).find((x) => x !== undefined);
+  if (other) {
+    c.malformed(ctx, what, `it reports ${symbol} ${other}; this service reads ${snp.rsid} (${snp.names.filter((n) => n.change).map((n) => n.name).slice(0, 2).join(', ')}) only`, symbol);
+    return;
+  }
+  const zygosity = allelicState(obs);
+  const options = zygosity ? { zygosity } : {};
+  const direct = raw ? readGenotypeValue(symbol, raw, options) : undefined;
+  if (direct?.ok && direct.kind === 'phenotype') {
+    c.pushPhenotypeFromGenotype(symbol, direct.phenotype, direct.activityScore, ctx);
+    return;
+  }
+  const named = namesSnp(symbol, raw);
+  let reading: GenotypeReading | undefined;
+  if (raw && (named || rsid === snp.rsid.toLowerCase())) reading = named ? direct : readGenotypeValue(symbol, `${snp.rsid} ${raw}`, options);
+  const identified = rsid === snp.rsid.toLowerCase() || named || variantNames.some((t) => namesSnp(symbol, t));
+  if (!reading?.ok && kind === 'variant' && identified) {
+    // Variant shape (69548-6): presence of the variant allele plus its allelic state.
+    const presence = hlaStatus(obs);
+    if (presence.conflict) return c.malformed(ctx, what, 'it says both present and absent', symbol);
+    if (presence.status === 'negative') reading = readGenotypeValue(symbol, `${snp.reference}/${snp.reference}`);
+    else if (presence.status === 'positive' && zygosity) reading = readGenotypeValue(symbol, `${snp.rsid} ${zygosity}`);
+    else if (presence.status === 'positive') return c.malformed(ctx, what, 'it does not give the genotype (variant present without its allelic state)', symbol);
+  }
+  if (!reading) {
+    const reason = !raw
+      ? 'it has no value'
+      : `'${raw}' does not say which ${symbol} variant it is (${snp.names.filter((n) => n.change).map((n) => n.name).slice(0, 2).join(' / ')} / ${snp.rsid})`;
+    return c.malformed(ctx, what, reason, symbol);
+  }
+  const read = fromReading(raw, symbol, reading);
+  if (!read.ok) return c.malformed(ctx, what, read.reason, symbol, undefined, read.kind);
+  if (read.kind === 'phenotype') return c.pushPhenotypeFromGenotype(symbol, read.phenotype, read.activityScore, ctx);
+  const d = (reading as Extract<GenotypeReading, { kind: 'diplotype' }>).diplotype;
+  // VKORC1: the gene-strand -1639 letters, sorted; other SNPs: the dbSNP letters in the order written.
+  const geneStrand = Object.values(snp.alleles).find((a) => a.notation)?.notation;
+  const letters = snpLetters(symbol, d.alleles, geneStrand ?? 'rsid');
+  if (!letters) return c.malformed(ctx, what, `'${d.text}' is not a genotype of ${snp.rsid}`, symbol);
+  if (geneStrand) letters.sort();
+  c.noteGene(symbol, ctx);
+  c.push(c.variants, symbol, { gene: symbol, rsid: snp.rsid, genotype: letters.join('/'), raw, ctx });
 }
 
 function readVariant(c: Collector, ctx: Ctx, gene: string | undefined, kind: Kind): void {
   const obs = ctx.obs;
   const rsid = rsidOf(obs);
   const raw = valueText(obs) ?? '';
-  const isVkorc1 = gene === 'VKORC1' || rsid === VKORC1_RSID;
-  if (isVkorc1) {
-    if (rsid && rsid !== VKORC1_RSID) {
-      c.malformed(ctx, 'VKORC1 result', `it reports ${rsid}; this service reads VKORC1 -1639G>A (${VKORC1_RSID}) only`, 'VKORC1');
-      return;
-    }
-    // Which variant: -1639 in the text, or the dbSNP id. A bare 'VKORC1 A/G' could be another
-    // VKORC1 variant (1173C>T, rs9934438, reads A/G or C/T too), so it is not read.
-    const other = /(\d{2,})\s*[ACGT]\s*>\s*[ACGT]/i.exec(raw);
-    if (other && other[1] !== '1639') {
-      c.malformed(ctx, 'VKORC1 result', `it reports VKORC1 ${other[0]}; this service reads -1639G>A (${VKORC1_RSID}) only`, 'VKORC1');
-      return;
-    }
-    const written = /1639/.test(raw) ? 'gene' : rsid === VKORC1_RSID ? 'rs' : undefined;
-    if (!written) {
-      c.malformed(ctx, 'VKORC1 result', `'${raw}' does not say which VKORC1 variant it is (-1639G>A / ${VKORC1_RSID})`, 'VKORC1');
-      return;
-    }
-    const pair = nucleotidePair(raw.replace(/-?1639\s*G\s*>\s*A/gi, ' '));
-    let genotype: Parsed<string> | undefined;
-    if (pair) {
-      genotype = normaliseVkorc1(pair, written);
-    } else if (kind === 'variant') {
-      // Variant (69548-6) shape: presence of the variant allele plus its allelic state.
-      const presence = hlaStatus(obs);
-      const state = allelicState(obs);
-      if (presence.conflict) genotype = { ok: false, reason: 'it says both present and absent' };
-      else if (presence.status === 'negative') genotype = { ok: true, value: 'G/G' };
-      else if (presence.status === 'positive' && state)
-        genotype = { ok: true, value: state === 'homozygous' ? 'A/A' : 'A/G' };
-      else genotype = { ok: false, reason: 'it does not give the genotype (variant present without its allelic state)' };
-    } else {
-      genotype = { ok: false, reason: `'${raw}' does not contain a genotype such as A/G` };
-    }
-    if (!genotype.ok) {
-      c.malformed(ctx, 'VKORC1 -1639G>A result', genotype.reason, 'VKORC1');
-      return;
-    }
-    c.genotypeGenes.add('VKORC1');
-    c.push(c.variants, 'VKORC1', { gene: 'VKORC1', rsid: VKORC1_RSID, genotype: genotype.value, raw, ctx });
+  const bySnp = rsid ? SNP_GENES.get(rsid) : undefined;
+  const symbol = gene ? toGeneSymbol(gene) : bySnp;
+  if (gene && bySnp && symbol !== bySnp) {
+    c.malformed(ctx, `${gene} variant result`, `${rsid} is a ${bySnp} variant, not ${gene}`, gene);
     return;
   }
+  if (symbol && geneTable(symbol).snp) return readSnpResult(c, ctx, symbol, kind);
   const pair = nucleotidePair(raw);
+  if (symbol) {
+    // A gene read by its diplotype: one variant does not give the diplotype (the other variants of its alleles are unknown).
+    const readable = [...SNP_GENES].map(([r, g]) => `${g} ${r}`).join(', ');
+    c.push(c.singleVariants, symbol, {
+      ctx,
+      what: `${symbol} variant result${raw ? ` '${raw}'` : ''}`,
+      reason: `a single variant${rsid ? ` (${rsid})` : ''} does not give the ${symbol} diplotype; single variants are read only for ${readable}`,
+    });
+    return;
+  }
   if (!gene || !rsid || !pair) {
     c.malformed(
       ctx,
@@ -645,7 +811,7 @@ function readVariant(c: Collector, ctx: Ctx, gene: string | undefined, kind: Kin
     );
     return;
   }
-  c.noteGene(gene, ctx.source);
+  c.noteGene(gene, ctx);
   c.push(c.variants, gene, { gene, rsid, genotype: `${pair[0].toUpperCase()}/${pair[1].toUpperCase()}`, raw, ctx });
 }
 
@@ -656,11 +822,18 @@ function readGenotype(c: Collector, ctx: Ctx): void {
   const gene = resolved;
   const hlaContext = gene?.startsWith('HLA-') || [raw ?? '', ...componentsWith(ctx.obs, LOINC_CODE.haplotype).flatMap((x) => valueTexts(x))].some((t) => /HLA-/i.test(t));
   if (hlaContext) return readHla(c, ctx, gene, 'genotype');
-  // VKORC1 -1639G>A, or a single variant given as nucleotides ('rs4149056 T/C'); a star-allele
-  // diplotype that merely comes with a dbSNP component stays a diplotype.
   const rsid = rsidOf(ctx.obs);
-  if (gene === 'VKORC1' || rsid === VKORC1_RSID || (rsid && raw && !raw.includes('*') && nucleotidePair(raw)))
-    return readVariant(c, ctx, gene, 'genotype');
+  const symbol = gene ? toGeneSymbol(gene) : rsid ? SNP_GENES.get(rsid) : undefined;
+  const snp = symbol ? geneTable(symbol).snp : undefined;
+  // Single-SNP results: the gene's result is the SNP (VKORC1), or the value names the SNP and no star allele
+  // (SLCO1B1 'rs4149056 T/C'); a star-allele diplotype that merely comes with a dbSNP component stays a
+  // diplotype. A nucleotide genotype with a dbSNP id for any other gene is a single variant.
+  const starred = (raw ?? '').includes('*');
+  if (
+    (symbol && snp && (geneTable(symbol).method === 'genotype' || (!starred && (rsid === snp.rsid.toLowerCase() || namesSnp(symbol, raw ?? ''))))) ||
+    (rsid && raw && !starred && nucleotidePair(raw))
+  )
+    return readVariant(c, ctx, gene ?? symbol, 'genotype');
   if (!gene) {
     c.malformed(ctx, 'genotype result', 'it does not say which gene was studied');
     return;
@@ -670,13 +843,17 @@ function readGenotype(c: Collector, ctx: Ctx): void {
     c.malformed(ctx, `${gene} genotype result`, 'it has no value', gene);
     return;
   }
-  const parsed = parseDiplotype(raw, gene);
-  if (!parsed.ok) {
-    c.malformed(ctx, `${gene} genotype result '${raw}'`, parsed.reason, gene);
+  const read = readValue(raw, gene, allelicState(ctx.obs));
+  if (!read.ok) {
+    c.malformed(ctx, `${gene} genotype result '${raw}'`, read.reason, gene, undefined, read.kind);
     return;
   }
-  c.noteGene(gene, ctx.source);
-  c.push(c.genotypes, gene, { gene, diplotype: parsed.value.diplotype, key: parsed.value.key, raw, ctx });
+  if (read.kind === 'phenotype') {
+    c.pushPhenotypeFromGenotype(gene, read.phenotype, read.activityScore, ctx);
+    return;
+  }
+  c.noteGene(gene, ctx);
+  c.push(c.genotypes, gene, { gene, diplotype: read.diplotype, key: read.key, raw, ctx });
 }
 
 function readHaplotype(c: Collector, ctx: Ctx): void {
@@ -689,7 +866,7 @@ function readHaplotype(c: Collector, ctx: Ctx): void {
     c.malformed(ctx, 'haplotype result', 'it does not say which gene was studied');
     return;
   }
-  const allele = raw ? stripGene(raw, gene) : '';
+  const allele = raw ? stripGeneNames(gene, raw) : '';
   if (!raw || allele === '' || NO_CALL.test(allele) || allele.includes('/')) {
     c.malformed(ctx, `${gene} haplotype result${raw ? ` '${raw}'` : ''}`, raw ? 'it is not a single haplotype' : 'it has no value', gene);
     return;
@@ -727,8 +904,9 @@ function readPhenotype(c: Collector, ctx: Ctx, byReference: ReadonlyMap<string, 
     const text = str(cc?.text)?.trim() ?? codings(cc).map((x) => str(x.display)).find((x) => !!x)?.trim() ?? str(drugComp.valueString)?.trim();
     if (rxnorm || text) drug = { ...(rxnorm ? { rxnorm } : {}), ...(text ? { text } : {}) };
   }
-  c.noteGene(gene, ctx.source);
-  const phenotypeKey = phenotype.toLowerCase().replace(/metaboliser/g, 'metabolizer').replace(/\s+/g, ' ').trim();
+  c.noteGene(gene, ctx);
+  // Synonyms ('PM', 'Poor metaboliser') are one phenotype: only different CPIC terms disagree.
+  const phenotypeKey = (normalizePhenotype(phenotype, gene) ?? phenotype).toLowerCase().replace(/metaboliser/g, 'metabolizer').replace(/\s+/g, ' ').trim();
   const drugKey = drug?.rxnorm ?? drug?.text?.toLowerCase() ?? '';
   const result: ReportedPhenotype = { gene, phenotype: phenotype.trim(), ...(drug ? { drug } : {}), date: ctx.date, source: [ctx.source] };
   c.push(c.phenotypes, gene, { result, key: `${phenotypeKey}|${drugKey}`, phenotypeKey, ctx });
@@ -748,6 +926,7 @@ function settle<T extends { ctx: Ctx }>(
   label: (t: T) => string,
   subject: string,
   gene: string | undefined,
+  alleles?: readonly string[],
 ): { best: T; sources: string[] } | undefined {
   const sorted = [...cands].sort((a, b) => newerFirst(a, b));
   const keys = new Set(sorted.map(keyOf));
@@ -759,8 +938,10 @@ function settle<T extends { ctx: Ctx }>(
     c.problem(
       'conflicting',
       `Results for ${subject} disagree: ${parts.join(' versus ')}. None of them is used until this is resolved.`,
-      sources,
+      `results for ${subject} disagree: ${parts.join(' versus ')}`,
+      sorted.map((x) => x.ctx),
       gene,
+      alleles,
     );
     return undefined;
   }
@@ -769,8 +950,10 @@ function settle<T extends { ctx: Ctx }>(
     c.problem(
       'duplicate',
       `${subject} ${label(best)} is reported ${sorted.length} times (${sorted.map((x) => describe(x.ctx)).join('; ')}); the newest report is used.`,
-      sources,
+      'the same result reported again',
+      sorted.map((x) => x.ctx),
       gene,
+      alleles,
     );
   }
   return { best, sources };
@@ -778,6 +961,15 @@ function settle<T extends { ctx: Ctx }>(
 
 function naturalOrder(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true, sensitivity: 'base' });
+}
+
+/** Gene (and HLA alleles) of a result that is not read further (not final, future-dated), so it still blocks advice on that gene. */
+function geneOfUnread(obs: Observation): { gene?: string; alleles?: string[] } {
+  const studied = geneStudied(obs).gene ?? leadingGene(valueText(obs)) ?? (rsidOf(obs) ? SNP_GENES.get(rsidOf(obs)!) : undefined);
+  const texts = [...componentsWith(obs, LOINC_CODE.haplotype).flatMap((x) => valueTexts(x)), ...valueTexts(obs), ...codeTexts(obs)];
+  const alleles = [...new Set(texts.flatMap((t) => hlaAllelesIn(t, studied)))];
+  const gene = studied ?? alleles[0]?.split('*')[0];
+  return { ...(gene ? { gene } : {}), ...(alleles.length > 0 ? { alleles } : {}) };
 }
 
 /**
@@ -804,19 +996,22 @@ export function extractPgxResults(observations: readonly Observation[], now: Dat
     const status = str(obs.status) ?? '(none)';
     if (!USABLE_STATUSES.has(status)) {
       if (!SILENT_STATUSES.has(status)) {
-        const gene = geneStudied(obs).gene;
+        const { gene, alleles } = geneOfUnread(obs);
         c.problem(
           'unusable-status',
           `${ctx.source}${gene ? ` (${gene})` : ''} has status '${status}'; only final, amended or corrected results are used.`,
-          [ctx.source],
+          `status '${status}': only final, amended or corrected results are used`,
+          [ctx],
           gene,
+          alleles,
         );
       }
       return;
     }
     const latest = Math.max(ctx.order[0], ctx.order[1]);
     if (latest > nowMs + FUTURE_TOLERANCE_MS) {
-      c.malformed(ctx, 'result', `it is dated in the future (${ctx.date || obs.issued})`, geneStudied(obs).gene);
+      const { gene, alleles } = geneOfUnread(obs);
+      c.malformed(ctx, 'result', `it is dated in the future (${ctx.date || obs.issued})`, gene, alleles);
       return;
     }
     switch (kind) {
@@ -858,13 +1053,27 @@ export function extractPgxResults(observations: readonly Observation[], now: Dat
         sorted.length > 2
           ? `${sorted.length} ${gene} haplotypes are reported (${sorted.map((x) => `${x.allele} in ${describe(x.ctx)}`).join('; ')}) and no genotype; they do not make one diplotype, so none is used.`
           : `Only one ${gene} haplotype (${sorted[0]!.allele}, ${describe(sorted[0]!.ctx)}) is reported and no genotype; a diplotype needs two.`,
-        sources,
+        sorted.length > 2 ? `${sorted.length} haplotypes and no genotype` : 'one haplotype and no genotype: a diplotype needs two',
+        sorted.map((x) => x.ctx),
         gene,
       );
       continue;
     }
     alleles.sort(naturalOrder);
-    c.noteGene(gene, sources[0]!);
+    // The pair is read like a written diplotype: an allele the rule table does not know is not a result.
+    const pairRead = readValue(`${alleles[0]}/${alleles[1]}`, gene, undefined);
+    if (!pairRead.ok || pairRead.kind !== 'diplotype') {
+      const why = pairRead.ok ? 'it is not a diplotype' : pairRead.reason;
+      c.problem(
+        pairRead.ok ? 'malformed' : pairRead.kind,
+        `The ${gene} haplotypes ${alleles.join(' and ')} (${sorted.map((x) => describe(x.ctx)).join('; ')}) cannot be used: ${why}.`,
+        why,
+        sorted.map((x) => x.ctx),
+        gene,
+      );
+      continue;
+    }
+    c.noteGene(gene, sorted[0]!.ctx);
     genotypes[gene] = {
       gene,
       diplotype: `${alleles[0]}/${alleles[1]}`,
@@ -874,9 +1083,14 @@ export function extractPgxResults(observations: readonly Observation[], now: Dat
     };
   }
 
+  for (const [gene, list] of c.singleVariants) {
+    if (c.genotypeGenes.has(gene) || c.haplotypes.has(gene)) continue; // the variants are the genotype's evidence
+    for (const v of list) c.malformed(v.ctx, v.what, v.reason, gene);
+  }
+
   const hla: Record<string, HlaResult> = {};
   for (const [allele, cands] of c.hla) {
-    const settled = settle(c, cands, (x) => x.status, (x) => x.status, allele, allele.split('*')[0]);
+    const settled = settle(c, cands, (x) => x.status, (x) => x.status, allele, allele.split('*')[0], [allele]);
     if (!settled) continue;
     hla[allele] = { allele, status: settled.best.status, date: settled.best.ctx.date, source: settled.sources };
   }
@@ -888,7 +1102,8 @@ export function extractPgxResults(observations: readonly Observation[], now: Dat
       c.problem(
         'conflicting',
         `Several different ${gene} variants are reported (${[...rsids].join(', ')}); this service reads one variant per gene, so none is used.`,
-        cands.map((x) => x.ctx.source),
+        `several different variants (${[...rsids].join(', ')}); one per gene is read`,
+        cands.map((x) => x.ctx),
         gene,
       );
       continue;
@@ -913,7 +1128,8 @@ export function extractPgxResults(observations: readonly Observation[], now: Dat
         c.problem(
           'duplicate',
           `The ${gene} phenotype '${first.result.phenotype}' is reported ${group.length} times (${group.map((x) => describe(x.ctx)).join('; ')}); the newest report is used.`,
-          sources,
+          'the same result reported again',
+          group.map((x) => x.ctx),
           gene,
         );
       }
@@ -922,12 +1138,8 @@ export function extractPgxResults(observations: readonly Observation[], now: Dat
     const distinct = new Map<string, PhenotypeCand>();
     for (const x of sorted) if (!distinct.has(x.phenotypeKey)) distinct.set(x.phenotypeKey, x);
     if (distinct.size > 1) {
-      c.problem(
-        'conflicting',
-        `Different ${gene} phenotypes are reported: ${[...distinct.values()].map((x) => `'${x.result.phenotype}' (${describe(x.ctx)})`).join(' versus ')}.`,
-        sorted.map((x) => x.ctx.source),
-        gene,
-      );
+      const parts = [...distinct.values()].map((x) => `'${x.result.phenotype}' (${describe(x.ctx)})`).join(' versus ');
+      c.problem('conflicting', `Different ${gene} phenotypes are reported: ${parts}.`, `different phenotypes are reported: ${parts}`, sorted.map((x) => x.ctx), gene);
     }
     phenotypes[gene] = list;
   }

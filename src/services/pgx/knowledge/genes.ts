@@ -18,12 +18,14 @@ export interface LoadedGene {
   readonly alleles: readonly AlleleInfo[];
 }
 
-/** Case-, space- and symbol-insensitive key for allele names ('×' -> 'x', '≥' -> '>='). */
+/** Case-, space- and symbol-insensitive key for allele names ('×' -> 'x', '≥' -> '>=', 'variant(T)' = 'variant (T)'). */
 export function alleleKey(name: string): string {
   return name
     .normalize('NFKC')
     .replace(/[×✕]/g, 'x')
     .replace(/≥/g, '>=')
+    .replace(/\s*\(\s*/g, ' (')
+    .replace(/\s*\)/g, ')')
     .replace(/\s+/g, ' ')
     .trim()
     .toLowerCase();

@@ -4,7 +4,8 @@
  */
 export * from './types.js';
 export { allelesOf, geneTable, lookupAllele, toGeneSymbol, type AlleleInfo } from './genes.js';
-export { alleleCallText, parseDiplotype, sameAllele } from './diplotype.js';
+export { NO_CALL, alleleCallText, namesSnp, parseDiplotype, sameAllele, snpLetters, splitDiplotype, stripGeneNames, type SplitResult } from './diplotype.js';
+export { readGenotypeValue } from './reading.js';
 export { dpydPhenotypeFromVariants, phenotypeForScore, phenotypeOf } from './phenotype.js';
 export { isFunctionTerm, isMetabolizerTerm, normalizePhenotype, samePhenotype, type SamePhenotypeOptions } from './terms.js';
 export { hlaCarrierStatus, normalizeHlaAllele } from './hla.js';

@@ -76,10 +76,27 @@ export interface ScoreRange {
   readonly phenotype: Phenotype;
 }
 
+/**
+ * A name under which laboratories write a single-SNP result: the dbSNP id, the position in gene
+ * (c.) notation, an HGVS variant. `notations`: which letter sets may follow it (a -1639 name takes
+ * the gene-strand G/A letters only, rs9923231 either). `change`: the name spells the variant itself
+ * ('c.-1639G>A'), so it can stand as the variant allele ('c.-1639G>A/c.-1639G>A', '... heterozygous').
+ */
+export interface SnpName {
+  readonly name: string;
+  readonly notations: readonly string[];
+  readonly change?: boolean;
+}
+
 export interface SnpSpec {
   readonly rsid: string;
+  /** Allele names (in `alleles` of the table) of the reference and the variant base. */
+  readonly reference: string;
+  readonly variant: string;
   readonly alleles: Readonly<Record<string, { readonly allele: string; readonly function?: AlleleFunction; readonly notation?: string }>>;
-  readonly altPrefixes?: readonly string[];
+  readonly names: readonly SnpName[];
+  /** Where the names come from (dbSNP record, guideline). */
+  readonly namesSource?: string;
   readonly note?: string;
 }
 
@@ -93,6 +110,14 @@ export interface GeneTable {
   readonly copyNumber?: 'multiply';
   readonly tandem?: 'sum';
   readonly snp?: SnpSpec;
+  /**
+   * The allele that carries none of the table's variants ('Reference' for DPYD), for genes whose alleles are
+   * single variants: a variant reported with its zygosity ('c.1905+1G>A heterozygous') then makes a diplotype.
+   * Absent for star-allele genes, where the other allele of '*2 heterozygous' is not known.
+   */
+  readonly referenceAllele?: string;
+  /** RefSeq transcripts (accession.version) whose c. names the table's allele names are: 'NM_000110.4:c.…' is read as 'c.…'. */
+  readonly hgvsTranscripts?: readonly string[];
   readonly alleles: readonly AlleleGroup[];
   readonly phenotypeRules?: readonly PhenotypeRule[];
   readonly activityScoreRanges?: readonly ScoreRange[];
@@ -121,6 +146,19 @@ export interface Diplotype {
   readonly text: string;
   /** How the genotype was written, when not star/HGVS allele names. */
   readonly notation?: 'rsid' | '-1639';
+  /** The diplotype was built from one variant and its zygosity ('c.1905+1G>A heterozygous'), not written as two alleles. */
+  readonly fromZygosity?: boolean;
+}
+
+/** Zygosity of a reported variant (Genomics Reporting IG allelic state, LOINC 53034-5). */
+export type Zygosity = 'homozygous' | 'heterozygous';
+
+export interface ParseOptions {
+  /**
+   * Zygosity reported beside the value (e.g. an allelic-state component). With a variant name alone it makes
+   * the diplotype; with a written genotype it must agree (A/G is heterozygous), or the text is contradictory.
+   */
+  readonly zygosity?: Zygosity;
 }
 
 export type DiplotypeErrorCode =
@@ -130,7 +168,8 @@ export type DiplotypeErrorCode =
   | 'malformed'
   | 'unknown-allele'
   | 'copy-number-not-supported'
-  | 'mixed-notation';
+  | 'mixed-notation'
+  | 'contradictory';
 
 export interface DiplotypeError {
   readonly code: DiplotypeErrorCode;
@@ -139,6 +178,15 @@ export interface DiplotypeError {
 }
 
 export type ParseResult = { readonly ok: true; readonly diplotype: Diplotype } | { readonly ok: false; readonly error: DiplotypeError };
+
+/**
+ * What a genotype result's value says (readGenotypeValue): a diplotype in any of its spellings, or - as the
+ * CPIC/PharmCAT tables also write a gene result - a CPIC phenotype term and/or an activity score.
+ */
+export type GenotypeReading =
+  | { readonly ok: true; readonly kind: 'diplotype'; readonly diplotype: Diplotype }
+  | { readonly ok: true; readonly kind: 'phenotype'; readonly phenotype: Phenotype; readonly activityScore?: number }
+  | { readonly ok: false; readonly error: DiplotypeError };
 
 // ---------------------------------------------------------------- phenotype results
 
