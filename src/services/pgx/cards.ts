@@ -257,7 +257,7 @@ export function warfarinCard(
     const section = unreadable ? unreadableSection(unreadable, 'warfarin', t) : undefined;
     const why = unreadable
       ? fill(t.detail[unreadable.geneStated ? 'warfarinUnreadable' : 'warfarinUnreadableGeneUnknown']!, { gene: unreadable.genes.join(' / ') })
-      : t.detail['warfarinNotCalculated']!;
+      : [t.detail['warfarinNotCalculated']!, '', ...notCalculated.map((r) => `- ${r}`)].join('\n');
     return {
       uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, key),
       summary: summary(t, 'warfarin-not-calculated', { missing: notCalculated.join(', ') }),

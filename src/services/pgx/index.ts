@@ -8,7 +8,7 @@ import { conflictCard, indeterminateCard, PGX_SERVICE_ID, recommendationCard, te
 import { loadJson } from '../../util/data-file.js';
 import { activeMedicationIngredients, extractDraftMedications, extractPgxResults } from './inputs/index.js';
 import type { SuggestionContext } from './suggestions.js';
-import { predictWarfarinDose, vkorc1GenotypeOf, warfarinInputs } from './warfarin.js';
+import { iwpcGenotypeProblems, predictWarfarinDose, vkorc1GenotypeOf, warfarinInputs } from './warfarin.js';
 
 const LOINC = 'http://loinc.org';
 /** Version of the CPIC data the rule tables were written from, recorded with each decision. */
@@ -125,15 +125,22 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
                 });
                 // An unreadable VKORC1 or CYP2C9 result: no estimate. The algorithm's "genotype unknown" term means
                 // not tested (IWPC, NEJM 2009;360:753-764), which such a patient is not.
-                const { dose, notCalculated } = a.unreadable
-                  ? {
-                      dose: undefined,
-                      notCalculated: [
-                        ...a.unreadable.genes.map((g) => (a.unreadable!.geneStated ? `${g} result could not be read` : `a result of unknown gene, maybe ${g}, could not be read`)),
-                        ...x.missing.map((m) => `${m} not on file`),
-                      ],
-                    }
-                  : await predictWarfarinDose(deps.models, x);
+                // A result the algorithm cannot map (a phenotype without genotype, a conflict) is no "not tested" either.
+                const unusable = iwpcGenotypeProblems(
+                  { ...(vk ? { finding: vk } : {}), ...(!blocked.has('VKORC1') && genomics.conflicts['VKORC1'] ? { conflict: genomics.conflicts['VKORC1'] } : {}) },
+                  { ...(cyp2c9 ? { finding: cyp2c9 } : {}), ...(!blocked.has('CYP2C9') && genomics.conflicts['CYP2C9'] ? { conflict: genomics.conflicts['CYP2C9'] } : {}) },
+                );
+                const { dose, notCalculated } =
+                  a.unreadable || unusable.length > 0
+                    ? {
+                        dose: undefined,
+                        notCalculated: [
+                          ...(a.unreadable?.genes ?? []).map((g) => (a.unreadable!.geneStated ? `${g} result could not be read` : `a result of unknown gene, maybe ${g}, could not be read`)),
+                          ...unusable,
+                          ...x.missing.map((m) => `${m} not on file`),
+                        ],
+                      }
+                    : await predictWarfarinDose(deps.models, x);
                 cards.push(warfarinCard(x, dose, notCalculated, forCard, templates, ctx, a.unreadable));
                 kinds[cards.at(-1)!.uuid!] = dose ? 'warfarin-dose' : 'warfarin-not-calculated';
                 usedWarfarinModel ||= dose !== undefined;

@@ -67,6 +67,34 @@ export function vkorc1GenotypeOf(finding: { readonly phenotype: string; readonly
   return m ? `${m[1]}/${m[2]}` : finding.diplotype;
 }
 
+/** What the IWPC step needs to know of one gene's result: the finding used, or a conflict between results. */
+export interface IwpcGeneEvidence {
+  readonly finding?: { readonly phenotype: string; readonly diplotype?: string; readonly basis: string };
+  readonly conflict?: { readonly reported: string; readonly computed: string };
+}
+
+/**
+ * Results on file for VKORC1 or CYP2C9 that the algorithm cannot use. The IWPC "genotype unknown" terms stand for
+ * a patient who was not genotyped (IWPC, NEJM 2009;360:753-764); a patient with a result that cannot be mapped to
+ * the algorithm's genotype classes was tested, so no estimate is made rather than one that says "not tested".
+ * A CYP2C9 diplotype outside the six modelled ones is not listed here: the algorithm's own rule is to use its
+ * "unknown" term for it, and the card says so (see predictWarfarinDose).
+ */
+export function iwpcGenotypeProblems(vkorc1: IwpcGeneEvidence, cyp2c9: IwpcGeneEvidence): string[] {
+  const problems: string[] = [];
+  if (vkorc1.conflict) {
+    problems.push(`VKORC1: the reported phenotype (${vkorc1.conflict.reported}) disagrees with the genotype (${vkorc1.conflict.computed})`);
+  } else if (vkorc1.finding && vkorc1Category(vkorc1GenotypeOf(vkorc1.finding)) === 'unknown') {
+    problems.push(`VKORC1 result on file (${vkorc1.finding.diplotype ?? vkorc1.finding.phenotype}) does not give the -1639G>A genotype the algorithm needs`);
+  }
+  if (cyp2c9.conflict) {
+    problems.push(`CYP2C9: the reported phenotype (${cyp2c9.conflict.reported}) disagrees with the genotype (${cyp2c9.conflict.computed})`);
+  } else if (cyp2c9.finding && !cyp2c9.finding.diplotype) {
+    problems.push(`CYP2C9 result on file is a phenotype (${cyp2c9.finding.phenotype}) without the diplotype the algorithm needs`);
+  }
+  return problems;
+}
+
 /** Maps a CYP2C9 diplotype to the algorithm's six categories; anything else uses the "unknown" term. */
 export function cyp2c9Category(diplotype: string | undefined): IwpcCyp2c9 {
   if (!diplotype) return 'unknown';

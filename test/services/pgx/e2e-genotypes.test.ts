@@ -103,6 +103,18 @@ const resources: Record<string, unknown>[] = [
   ...AA_SPELLINGS.flatMap(([id, text]) => warfarinPatient(id, text)),
   // VKORC1 result that does not say which variant (could be 1173C>T): unreadable, so no dose at all
   ...warfarinPatient('gt-vkorc1-unreadable', 'VKORC1 A/G'),
+  // VKORC1 reported as a phenotype with no genotype, and CYP2C9 as a phenotype with no diplotype: tested, yet not
+  // usable by the algorithm, so neither may take its "not genotyped" term
+  patient('gt-vkorc1-indeterminate'),
+  vital('gt-vkorc1-indeterminate', 1, '8302-2', HEIGHT, 'cm'),
+  vital('gt-vkorc1-indeterminate', 2, '29463-7', WEIGHT, 'kg'),
+  genotype('gt-vkorc1-indeterminate', 1, 'CYP2C9', 'CYP2C9 *1/*1'),
+  genotype('gt-vkorc1-indeterminate', 2, 'VKORC1', 'Indeterminate'),
+  patient('gt-cyp2c9-phenotype'),
+  vital('gt-cyp2c9-phenotype', 1, '8302-2', HEIGHT, 'cm'),
+  vital('gt-cyp2c9-phenotype', 2, '29463-7', WEIGHT, 'kg'),
+  genotype('gt-cyp2c9-phenotype', 1, 'CYP2C9', 'Intermediate Metabolizer'),
+  genotype('gt-cyp2c9-phenotype', 2, 'VKORC1', 'rs9923231 C/T'),
   // CYP2C19 single allele: malformed
   patient('gt-malformed'),
   genotype('gt-malformed', 1, 'CYP2C19', 'CYP2C19 *2'),
@@ -193,6 +205,18 @@ describe('pharmacogenomics: genotype spellings and unreadable results, over HTTP
         suggestions: undefined,
       });
       expect(ext['unreadable']).toEqual([expect.objectContaining({ gene: 'VKORC1', source: 'Observation/gt-vkorc1-unreadable-pgx-2', value: 'VKORC1 A/G', problem: 'malformed' })]);
+    });
+
+    it.each([
+      ['gt-vkorc1-indeterminate', /VKORC1 result on file \(Indeterminate\) does not give the -1639G>A genotype/],
+      ['gt-cyp2c9-phenotype', /CYP2C9 result on file is a phenotype \(Intermediate Metabolizer\) without the diplotype/],
+    ])('%s: a result the algorithm cannot map is not "not genotyped": no IWPC estimate, and the card says why', async (id, why) => {
+      const [card, ...rest] = await warfarin(id, mode);
+      expect(rest).toEqual([]);
+      const ext = card!.extension![KEY]!;
+      expect({ dose: ext['warfarin'].predictedWeeklyDoseMg, suggestions: card!.suggestions, indicator: card!.indicator }).toEqual({ dose: undefined, suggestions: undefined, indicator: 'info' });
+      expect(ext['warfarin'].notCalculated).toEqual([expect.stringMatching(why)]);
+      expect(card!.detail).toMatch(why);
     });
 
     it('a malformed CYP2C19 result is not "not tested": no test-order card, one card naming the result', async () => {

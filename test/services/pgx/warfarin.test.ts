@@ -3,7 +3,7 @@ import type { Patient } from 'fhir/r4.js';
 import { MODELS_DIR } from '../../../src/app.js';
 import { ModelRuntime } from '../../../src/models/runtime.js';
 import { iwpc } from '../../../src/models/reference/iwpc.js';
-import { cyp2c9Category, iwpcRace, predictWarfarinDose, vkorc1Category, type WarfarinInputs } from '../../../src/services/pgx/warfarin.js';
+import { cyp2c9Category, iwpcGenotypeProblems, iwpcRace, predictWarfarinDose, vkorc1Category, type WarfarinInputs } from '../../../src/services/pgx/warfarin.js';
 
 const m = (value: number, unit: string) => ({ value, unit, date: '2026-11-01', source: ['Observation/x'] });
 const base: WarfarinInputs = {
@@ -73,5 +73,28 @@ describe('warfarin dose (IWPC pharmacogenetic algorithm)', () => {
       'missing-or-mixed',
       'missing-or-mixed',
     ]);
+  });
+});
+
+describe('iwpcGenotypeProblems: results the algorithm cannot map are not "not genotyped"', () => {
+  const g = (phenotype: string, diplotype?: string, basis = 'genotype') => ({ finding: { phenotype, basis, ...(diplotype ? { diplotype } : {}) } });
+  it('no result for either gene: nothing to report (the algorithm\'s unknown terms then mean "not tested", which is true)', () => {
+    expect(iwpcGenotypeProblems({}, {})).toEqual([]);
+  });
+  it('readable genotypes: nothing to report', () => {
+    expect(iwpcGenotypeProblems(g('-1639 AG', 'rs9923231 reference (C)/rs9923231 variant (T)'), g('Intermediate Metabolizer', '*1/*3'))).toEqual([]);
+  });
+  it('a CYP2C9 diplotype outside the six modelled ones is the algorithm\'s own "unknown" case, not a problem here', () => {
+    expect(iwpcGenotypeProblems({}, g('Intermediate Metabolizer', '*1/*5'))).toEqual([]);
+  });
+  it('VKORC1 indeterminate, or reported without a -1639 genotype', () => {
+    expect(iwpcGenotypeProblems(g('Indeterminate', undefined, 'reported-phenotype'), {})).toEqual([expect.stringMatching(/^VKORC1 result on file \(Indeterminate\)/)]);
+  });
+  it('CYP2C9 reported as a phenotype without a diplotype', () => {
+    expect(iwpcGenotypeProblems({}, g('Poor Metabolizer', undefined, 'reported-phenotype'))).toEqual([expect.stringMatching(/^CYP2C9 result on file is a phenotype \(Poor Metabolizer\)/)]);
+  });
+  it('a reported phenotype that disagrees with the genotype, for either gene', () => {
+    const conflict = { conflict: { reported: 'Poor Metabolizer', computed: 'Normal Metabolizer' } };
+    expect(iwpcGenotypeProblems(conflict, conflict)).toEqual([expect.stringMatching(/^VKORC1: the reported phenotype/), expect.stringMatching(/^CYP2C9: the reported phenotype/)]);
   });
 });
