@@ -168,6 +168,8 @@ export type DrugAssessment =
   | { readonly kind: 'recommendations'; readonly recommendations: readonly Recommendation[]; readonly findings: readonly GeneFinding[] }
   | { readonly kind: 'conflict'; readonly conflict: GeneConflict }
   | { readonly kind: 'indeterminate'; readonly finding: GeneFinding }
+  /** A result on file that the rule table cannot use for this drug (a phenotype term it does not know, or without the activity score the advice depends on). */
+  | { readonly kind: 'not-usable'; readonly finding: GeneFinding; readonly why: string }
   | { readonly kind: 'test'; readonly genes: readonly string[] }
   | { readonly kind: 'unreadable'; readonly unreadable: UnreadableResults }
   | { readonly kind: 'warfarin'; readonly unreadable?: UnreadableResults }
@@ -216,6 +218,15 @@ export function assessDrug(rxnorm: string, genomics: PatientGenomics, opts: Drug
   const lookup = recommendationsFor(rxnorm, usable);
   const shown = lookup.recommendations.filter((r) => (r.severity !== 'standard' || opts.showStandard) && !dependsOn(r, blocked, drugKey(info)));
   if (shown.length > 0) out.push({ kind: 'recommendations', recommendations: shown, findings: used });
+  // A result the table cannot use (an unknown phenotype term, or a phenotype without the activity score the row
+  // depends on) is on file: never silence, never "not tested" (CPIC DPYD 2017 update and CYP2C9 2020 guidelines
+  // grade by activity score).
+  const withAdvice = new Set(shown.flatMap((r) => Object.keys(r.matched)));
+  for (const f of lookup.flags) {
+    if ((f.code !== 'activity-score-missing' && f.code !== 'unrecognised-result') || !f.gene || withAdvice.has(f.gene) || blocked.has(f.gene)) continue;
+    const finding = genomics.findings[f.gene];
+    if (finding) out.push({ kind: 'not-usable', finding, why: f.message });
+  }
   if (unreadable) {
     out.push({ kind: 'unreadable', unreadable });
     return out;

@@ -138,6 +138,25 @@ export function indeterminateCard(f: GeneFinding, drug: string, draft: DraftForC
   };
 }
 
+/** A result on file that the rule table cannot use for this drug: named, with why, and no advice that depends on it. */
+export function notUsableCard(f: GeneFinding, why: string, drug: string, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
+  const vars = { drug, gene: f.gene, result: f.diplotype ?? f.phenotype, why, source: `${f.source.join(', ')}${f.date ? `, ${f.date.slice(0, 10)}` : ''}` };
+  return {
+    uuid: stableUuid(PGX_SERVICE_ID, ctx.hookInstance, draft.key, 'not-usable', f.gene),
+    summary: summary(t, 'not-usable', vars),
+    detail: [fill(t.detail['not-usable']!, vars), ...textMatchNote(t, draft)].join('\n'),
+    indicator: t.indicator['not-usable']!,
+    source: t.source,
+    extension: {
+      [PGX_EXTENSION_KEY]: {
+        drug: { name: drug, order: draft.reference, matchedBy: draft.matchedBy },
+        noAdviceFor: [f.gene],
+        genes: [{ gene: f.gene, ...(f.diplotype ? { diplotype: f.diplotype } : {}), phenotype: f.phenotype, ...(f.activityScore !== undefined ? { activityScore: f.activityScore } : {}), basis: f.basis, date: f.date, source: [...f.source] }],
+      },
+    },
+  };
+}
+
 export function testCard(genes: readonly string[], drug: string, draft: DraftForCard, t: PgxCardTemplates, ctx: SuggestionContext): Card {
   const gene = genes.join(' / ');
   const vars = { drug, gene };

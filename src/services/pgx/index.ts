@@ -4,7 +4,7 @@ import { resourcesOf } from '../../fhir/bundle.js';
 import type { Card, CdsServiceDefinition, PrefetchResult } from '../../cds/types.js';
 import type { ModelRunner } from '../cardiovascular-risk/assess.js';
 import { assessDrug, interpretResults, type DrugOptions } from './assess.js';
-import { conflictCard, indeterminateCard, PGX_SERVICE_ID, recommendationCard, testCard, unreadableCard, warfarinCard, type DraftForCard, type PgxCardTemplates } from './cards.js';
+import { conflictCard, indeterminateCard, notUsableCard, PGX_SERVICE_ID, recommendationCard, testCard, unreadableCard, warfarinCard, type DraftForCard, type PgxCardTemplates } from './cards.js';
 import { loadJson } from '../../util/data-file.js';
 import { activeMedicationIngredients, extractDraftMedications, extractPgxResults } from './inputs/index.js';
 import type { SuggestionContext } from './suggestions.js';
@@ -97,6 +97,10 @@ export function pharmacogenomicsService(deps: PgxServiceDeps): CdsServiceDefinit
               case 'indeterminate':
                 cards.push(indeterminateCard(a.finding, ingredient.name, forCard, templates, ctx));
                 kinds[cards.at(-1)!.uuid!] = 'indeterminate';
+                break;
+              case 'not-usable':
+                cards.push(notUsableCard(a.finding, a.why, ingredient.name, forCard, templates, ctx));
+                kinds[cards.at(-1)!.uuid!] = 'result-not-usable';
                 break;
               case 'test':
                 cards.push(testCard(a.genes, ingredient.name, forCard, templates, ctx));

@@ -98,3 +98,26 @@ describe('assessDrug with unreadable results', () => {
     expect(w([genotype('CYP2C9', 'CYP2C9 *1/*1'), genotype(undefined, 'A/A')])).toEqual(['VKORC1']);
   });
 });
+
+describe('assessDrug with results the rule table cannot use (never silence, never "not tested")', () => {
+  const FLUOROURACIL = '4492';
+  const notUsable = (a: readonly DrugAssessment[]) => a.filter((x) => x.kind === 'not-usable').map((x) => (x.kind === 'not-usable' ? `${x.finding.gene} ${x.finding.phenotype}: ${x.why}` : ''));
+  const DPYD_HGNC = { DPYD: 'HGNC:3012' };
+  Object.assign(HGNC, DPYD_HGNC);
+
+  it('DPYD intermediate metabolizer reported without the activity score the fluorouracil rows are graded by: a not-usable card, no test order', () => {
+    const a = assess(FLUOROURACIL, [genotype('DPYD', 'Intermediate Metabolizer')]);
+    expect(a.map((x) => x.kind)).toEqual(['not-usable']);
+    expect(notUsable(a)).toEqual([expect.stringMatching(/^DPYD Intermediate Metabolizer: .*activity score/)]);
+  });
+
+  it('the same with the activity score: the CPIC recommendation (control)', () => {
+    expect(summary(assess(FLUOROURACIL, [genotype('DPYD', 'Reference/c.1905+1G>A (*2A)')]))).toEqual([expect.stringMatching(/^recommend /)]);
+  });
+
+  it('phenytoin: CYP2C9 intermediate metabolizer reported without the activity score (rows for 1.5 and 1 differ) is named, not dropped', () => {
+    const a = assess(PHENYTOIN, [genotype('CYP2C9', 'Intermediate Metabolizer'), genotype('HLA-B', 'HLA-B*15:02 negative')]);
+    expect(notUsable(a)).toEqual([expect.stringMatching(/^CYP2C9 Intermediate Metabolizer: .*activity score/)]);
+    expect(a.some((x) => x.kind === 'test')).toBe(false);
+  });
+});
