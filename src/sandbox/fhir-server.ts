@@ -78,6 +78,12 @@ export function createSandboxFhirApp(engine: FhirEngine, opts: SandboxFhirAppOpt
   // Our ETag is the resource version (https://hl7.org/fhir/R4/http.html#versioning), not a body hash.
   app.set('etag', false);
   if (opts.corsOrigins) {
+    // A page on a public origin (https://sandbox.cds-hooks.org) calling this server on loopback:
+    // Chrome's Private Network Access preflight asks for this opt-in (https://wicg.github.io/private-network-access/).
+    app.use((req, res, next) => {
+      if (req.method === 'OPTIONS' && req.get('access-control-request-private-network') === 'true') res.set('Access-Control-Allow-Private-Network', 'true');
+      next();
+    });
     // Preflights (a POST _search with Authorization, a JSON body) are answered here, before /fhir.
     app.use(
       cors({

@@ -71,6 +71,15 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-headers')?.toLowerCase().split(',')).toEqual(expect.arrayContaining(['authorization', 'content-type']));
   });
 
+  it('opts in to a Private Network Access preflight (a public page calling the sandbox on loopback)', async () => {
+    const res = await fetch(`${listed.baseUrl}/Observation/_search`, {
+      method: 'OPTIONS',
+      headers: { Origin: REFERENCE_ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Private-Network': 'true' },
+    });
+    expect(res.headers.get('access-control-allow-private-network')).toBe('true');
+    expect((await preflight(listed, REFERENCE_ORIGIN)).headers.get('access-control-allow-private-network')).toBeNull();
+  });
+
   it('does not allow an origin that is not listed', async () => {
     const res = await preflight(listed, 'https://elsewhere.example');
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
