@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { CARDS_DIR, MODELS_DIR } from '../../src/app.js';
 import { ModelRuntime } from '../../src/models/runtime.js';
@@ -17,17 +19,22 @@ describe('discovery of the shipped services', () => {
   let models: ModelRuntime;
   let sandbox: SandboxFhirServer;
   let h: Harness;
+  let fixtures: string | undefined;
 
   beforeAll(async () => {
     models = await ModelRuntime.load(MODELS_DIR);
-    sandbox = await startSandboxFhirServer({ port: 0, fixturesDir: resolve(process.cwd(), 'fhir-fixtures') });
+    // Only the one fixture patient used here: the CGM fixtures are tens of MB.
+    fixtures = mkdtempSync(join(tmpdir(), 'discovery-fixtures-'));
+    copyFileSync(resolve(process.cwd(), 'fhir-fixtures/12-pgx-cyp2c19-poor.json'), join(fixtures, 'patient.json'));
+    sandbox = await startSandboxFhirServer({ port: 0, fixturesDir: fixtures });
     const registry = buildRegistry({ models, cardsDir: CARDS_DIR, publicBaseUrl: 'https://cds.test.example' });
     h = await createHarness({ services: registry.list() });
   }, 60_000);
 
   afterAll(async () => {
-    await sandbox.close();
-    await models.close();
+    await sandbox?.close();
+    await models?.close();
+    if (fixtures) rmSync(fixtures, { recursive: true, force: true });
   });
 
   const discover = async (): Promise<{ id: string; hook: string; version?: string }[]> =>
