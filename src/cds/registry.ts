@@ -11,11 +11,6 @@ export interface ServiceRoute {
   readonly hooks: readonly string[];
 }
 
-export interface ServiceRegistryOptions {
-  /** Discovery `version` of services whose declaration names none (default: package.json's version). */
-  readonly defaultVersion?: string;
-}
-
 /**
  * The discovery id of `service` on `hook`. Clients key services by discovery id (the HL7
  * reference client keeps one entry per id), so a service declared for several hooks is listed
@@ -34,11 +29,6 @@ export class ServiceRegistry {
   private readonly services = new Map<string, CdsServiceDefinition>();
   /** Every id a URL may name: each service id (all its hooks) and each per-hook discovery id. */
   private readonly routes = new Map<string, ServiceRoute>();
-  private readonly defaultVersion: string | undefined;
-
-  constructor(opts: ServiceRegistryOptions = {}) {
-    this.defaultVersion = opts.defaultVersion;
-  }
 
   register(def: CdsServiceDefinition): this {
     if (!SERVICE_ID.test(def.id)) throw new Error(`invalid service id "${def.id}"`);
@@ -106,7 +96,7 @@ export class ServiceRegistry {
         ...(s.title ? { title: s.title } : {}),
         description: s.description,
         id: discoveryId(s, hook),
-        version: s.version ?? this.defaultVersion ?? packageVersion(),
+        version: s.version ?? packageVersion(),
         ...(s.prefetch && Object.keys(s.prefetch).length > 0 ? { prefetch: s.prefetch } : {}),
         ...(s.usageRequirements ? { usageRequirements: s.usageRequirements } : {}),
         ...(s.extension ? { extension: s.extension } : {}),
