@@ -80,7 +80,7 @@ export function createApp(deps: AppDeps): App {
   });
   const authenticate: RequestHandler = config.authDisabled
     ? (_req, _res, next) => next()
-    : requireClientJwt(verifier, config.publicBaseUrl);
+    : requireClientJwt(verifier, config.audienceBaseUrls);
 
   const app = express();
   app.disable('x-powered-by');
@@ -135,7 +135,7 @@ export function createApp(deps: AppDeps): App {
       authenticate,
     }),
   );
-  app.use(analyticsRoutes({ store, verifier, publicBaseUrl: config.publicBaseUrl, adminToken: config.analyticsAdminToken, scope: config.analyticsScope }));
+  app.use(analyticsRoutes({ store, verifier, audienceBases: config.audienceBaseUrls, adminToken: config.analyticsAdminToken, scope: config.analyticsScope }));
   app.use(notFoundHandler);
   app.use(errorHandler);
   return { app, metrics, store, healthState, verifier };

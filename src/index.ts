@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     const sandbox = await startSandboxFhirServer({
       port: config.sandboxFhirPort,
       fixturesDir: resolve(PROJECT_ROOT, config.fixturesDir),
+      corsOrigins: config.sandboxFhirCorsOrigins,
       logger: logger.child({ component: 'sandbox-fhir' }),
     });
     closers.push(() => sandbox.close());

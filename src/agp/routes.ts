@@ -13,6 +13,14 @@ const GONE = 'no such chart, or the link has expired';
  */
 export function agpRoutes(store: AgpLinkStore): Router {
   const router = Router();
+  // Card renderers (the EHR's, the HL7 reference client) show the chart from their own origin:
+  // helmet's `same-origin` would make the browser block it. Only /agp/* is opened up; the
+  // unguessable short-lived token stays the only key, and no CORS header is sent (the chart is
+  // embedded, not read by scripts).
+  router.use('/agp', (_req, res, next) => {
+    res.set('Cross-Origin-Resource-Policy', 'cross-origin');
+    next();
+  });
   router.get('/agp/:token', async (req, res) => {
     const token = req.params['token'] as string;
     const chart = AGP_TOKEN.test(token) ? await store.get(token) : undefined;

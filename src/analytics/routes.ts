@@ -1,13 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import type { JwtVerifier } from '../auth/jwt.js';
+import { logAuthFailure } from '../auth/middleware.js';
 import { HttpError } from '../errors/http-error.js';
 import type { DecisionStore } from '../store/index.js';
 
 export interface AnalyticsDeps {
   readonly store: DecisionStore;
   readonly verifier: JwtVerifier;
-  readonly publicBaseUrl: string;
+  /** Base URLs a JWT's `aud` may name the endpoint under (PUBLIC_BASE_URL first). */
+  readonly audienceBases: readonly string[];
   readonly adminToken: string | undefined;
   readonly scope: string;
 }
@@ -28,9 +30,12 @@ function requireAnalyticsAccess(deps: AnalyticsDeps): RequestHandler {
     if (!token) return next(new HttpError('UNAUTHORIZED'));
     if (deps.adminToken && safeEqual(token, deps.adminToken)) return next();
     if (!token.includes('.')) return next(new HttpError('UNAUTHORIZED'));
-    deps.verifier.verify(token, deps.publicBaseUrl + req.path).then(
+    deps.verifier.verify(token, deps.audienceBases.map((base) => base + req.path)).then(
       (client) => next(client.scopes.includes(deps.scope) ? undefined : new HttpError('FORBIDDEN', 'the token does not grant the analytics scope')),
-      () => next(new HttpError('UNAUTHORIZED')),
+      (err: unknown) => {
+        logAuthFailure(req.log, err);
+        next(new HttpError('UNAUTHORIZED'));
+      },
     );
   };
 }

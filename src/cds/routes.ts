@@ -10,8 +10,8 @@ import { guardJsonBody } from './body-guard.js';
 import { pseudonymize, type DecisionStore } from '../store/index.js';
 import { cleanServiceResponse, pruneEmpty } from './json.js';
 import { foreignPatientKeys, resolvePrefetch } from './prefetch.js';
-import { ServiceRegistry } from './registry.js';
-import type { CdsHandlerOutput, CdsHookRequest, CdsServiceDefinition, CdsServiceResponse, FeedbackItem, PrefetchResult, Provenance } from './types.js';
+import { ServiceRegistry, type ServiceRoute } from './registry.js';
+import type { CdsHandlerOutput, CdsHookRequest, CdsServiceResponse, FeedbackItem, PrefetchResult, Provenance } from './types.js';
 import type { Validation, Validators } from './validation.js';
 
 export interface CdsRoutesDeps {
@@ -43,10 +43,11 @@ function requireJson(req: Request): void {
   if (!req.is(['application/json', 'application/*+json'])) throw new HttpError('UNSUPPORTED_MEDIA_TYPE');
 }
 
-function findService(registry: ServiceRegistry, id: string): CdsServiceDefinition {
-  const service = registry.get(id);
-  if (!service) throw new HttpError('SERVICE_NOT_FOUND', [{ diagnostics: `no CDS service with id "${id}"` }]);
-  return service;
+/** The service a URL id names, and the hooks it takes there (one for a per-hook discovery id). */
+function findService(registry: ServiceRegistry, id: string): ServiceRoute {
+  const route = registry.resolve(id);
+  if (!route) throw new HttpError('SERVICE_NOT_FOUND', [{ diagnostics: `no CDS service with id "${id}"` }]);
+  return route;
 }
 
 export function cdsRoutes(deps: CdsRoutesDeps): Router {
@@ -59,7 +60,7 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
   });
 
   router.post('/cds-services/:id', deps.authenticate, async (req, res) => {
-    const service = findService(registry, req.params['id'] as string);
+    const { service, hooks } = findService(registry, req.params['id'] as string);
     res.locals['serviceId'] = service.id;
     requireJson(req);
     const body = req.body as unknown;
@@ -67,8 +68,8 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
     invalid(validators.request(body));
     const request = body as CdsHookRequest;
     res.locals['hookInstance'] = request.hookInstance;
-    if (!service.hooks.includes(request.hook)) {
-      throw new HttpError('HOOK_MISMATCH', [{ diagnostics: `hook must be ${service.hooks.join(' or ')} for service "${service.id}"`, expression: 'hook' }]);
+    if (!hooks.includes(request.hook)) {
+      throw new HttpError('HOOK_MISMATCH', [{ diagnostics: `hook must be ${hooks.join(' or ')} for service "${req.params['id'] as string}"`, expression: 'hook' }]);
     }
     invalid(validators.context(request.hook, request.context));
 
@@ -199,7 +200,8 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
 
   // Spec 2.0 §Feedback.
   router.post('/cds-services/:id/feedback', deps.authenticate, async (req, res) => {
-    const service = findService(registry, req.params['id'] as string);
+    // Either URL of a service (its id or a per-hook id) records under the service id, as its cards are.
+    const { service } = findService(registry, req.params['id'] as string);
     res.locals['serviceId'] = service.id;
     requireJson(req);
     guardJsonBody(req.body, MAX_JSON_DEPTH);

@@ -103,6 +103,8 @@ export interface CdsServiceDescriptor {
   readonly title?: string;
   readonly description: string;
   readonly id: string;
+  /** CDS Hooks 3.0 ballot §Discovery (recommended): the version of this service. */
+  readonly version: string;
   readonly prefetch?: Readonly<Record<string, string>>;
   readonly usageRequirements?: string;
   readonly extension?: Extension;
@@ -163,8 +165,14 @@ export type CdsHandler = (input: CdsHandlerInput) => Promise<CdsHandlerOutput>;
 /** A decision service: a declaration plus a handler (the cds-hooks sandbox pattern). */
 export interface CdsServiceDefinition {
   readonly id: string;
-  /** One hook, or several: each is listed in discovery under the same id (spec 2.0 §Update stale guidance). */
+  /**
+   * One hook, or several. A one-hook service is listed in discovery under `id`; a service on
+   * several hooks once per hook as `<id>-<hook>` (clients key services by discovery id, so a
+   * shared id would hide all but one entry). `POST /cds-services/<id>` still takes every hook.
+   */
   readonly hooks: readonly string[];
+  /** Discovery `version` (CDS Hooks 3.0 ballot); the package version when absent. */
+  readonly version?: string;
   readonly title?: string;
   readonly description: string;
   readonly prefetch?: Readonly<Record<string, string>>;

@@ -19,6 +19,11 @@ export interface AppConfig {
   readonly host: string;
   /** Public base URL of this service; JWT `aud` is checked against endpoints under it. */
   readonly publicBaseUrl: string;
+  /**
+   * Base URLs a client JWT's `aud` may name the called endpoint under: PUBLIC_BASE_URL, and with
+   * the sandbox and no PUBLIC_BASE_URL set, the loopback spellings of the default base too.
+   */
+  readonly audienceBaseUrls: readonly string[];
   /** Path of the trusted CDS clients JSON file (undefined only with the sandbox, which writes its own). */
   readonly trustedClientsFile: string | undefined;
   /** Explicit opt-out of CDS client authentication (development only; warned at start). */
@@ -30,6 +35,8 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Allowed CORS origins; `*` means any (CDS Hooks browser clients need CORS, spec 2.0 §CORS). */
   readonly corsOrigins: readonly string[] | '*';
+  /** CORS origins of the sandbox FHIR server (browser CDS clients call it themselves); default corsOrigins. */
+  readonly sandboxFhirCorsOrigins: readonly string[] | '*';
   readonly bodyLimitBytes: number;
   /** Timeout for one FHIR HTTP call. */
   readonly fhirTimeoutMs: number;
@@ -172,6 +179,23 @@ function highRiskConditions(env: Env): AppConfig['cgmHighRiskConditions'] {
   );
 }
 
+/** A comma-separated list of browser origins, or `*` (any). */
+function origins(env: Env, name: string, fallback: readonly string[] | '*'): readonly string[] | '*' {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  return raw === '*' ? '*' : Object.freeze(raw.split(',').map((o, i) => httpUrl(`${name}[${i}]`, o.trim())));
+}
+
+/**
+ * The default base (http://localhost:<port>) as a user of the sandbox may type it: a browser
+ * client such as the HL7 reference client puts the exact URL it called in `aud`, and
+ * `http://127.0.0.1:3000` reaches the same service. Only for the sandbox with no
+ * PUBLIC_BASE_URL: a deployment names its one public URL.
+ */
+function loopbackSpellings(port: number): string[] {
+  return ['localhost', '127.0.0.1', '[::1]'].map((host) => httpUrl('PORT', `http://${host}:${port}`));
+}
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): AppConfig {
@@ -184,13 +208,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!trustedClientsFile && !authDisabled && !sandbox) {
     throw new ConfigError('TRUSTED_CLIENTS', 'is required (path of the trusted CDS clients JSON file) unless SANDBOX=on or AUTH_DISABLED=true');
   }
-  const cors = str(env, 'CORS_ORIGINS', '*');
-  const corsOrigins =
-    cors === '*' ? '*' : Object.freeze(cors.split(',').map((o, i) => httpUrl(`CORS_ORIGINS[${i}]`, o.trim())));
+  const corsOrigins = origins(env, 'CORS_ORIGINS', '*');
+  const publicBaseUrl = httpUrl('PUBLIC_BASE_URL', str(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`));
   const config: AppConfig = {
     port,
     host: str(env, 'HOST', '0.0.0.0'),
-    publicBaseUrl: httpUrl('PUBLIC_BASE_URL', str(env, 'PUBLIC_BASE_URL', `http://localhost:${port}`)),
+    publicBaseUrl,
+    audienceBaseUrls: Object.freeze(sandbox && !env['PUBLIC_BASE_URL']?.trim() ? loopbackSpellings(port) : [publicBaseUrl]),
+    sandboxFhirCorsOrigins: origins(env, 'SANDBOX_FHIR_CORS_ORIGINS', corsOrigins),
     trustedClientsFile,
     authDisabled,
     sandbox,

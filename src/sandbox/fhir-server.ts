@@ -16,6 +16,7 @@ import type {
   Resource,
   SearchParameter,
 } from '@medplum/fhirtypes';
+import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,10 +33,27 @@ export interface SandboxFhirAppOptions {
   readonly maxPageSize?: number;
   /** Fixed FHIR base for links; by default the address each request came in on. */
   readonly baseUrl?: string;
+  /**
+   * Browser origins allowed to call the server (CORS), or `*`. Browser CDS clients such as the
+   * HL7 reference client fetch prefetch data from the FHIR server themselves. Default: no CORS.
+   */
+  readonly corsOrigins?: readonly string[] | '*';
   readonly logger?: Logger;
 }
 
-const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+/**
+ * JSON media types served, the first being the default: the R4 one, the DSTU2 one the HL7
+ * reference client still sends in Accept (https://hl7.org/fhir/R4/http.html#mime-type: servers
+ * SHOULD accept it), and plain JSON. The answer is labelled with the type the client asked for.
+ */
+const JSON_MEDIA_TYPES = ['application/fhir+json', 'application/json+fhir', 'application/json'] as const;
+/** `_format` values (https://hl7.org/fhir/R4/http.html#parameters: it overrides Accept) and the type each selects. */
+const JSON_FORMATS: Readonly<Record<string, string>> = {
+  json: 'application/fhir+json',
+  'application/fhir+json': 'application/fhir+json',
+  'application/json+fhir': 'application/json+fhir',
+  'application/json': 'application/json',
+};
 /** application/json, application/fhir+json, application/json-patch+json. */
 const JSON_BODY_TYPES = ['application/json', 'application/*+json'];
 const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
@@ -59,6 +77,24 @@ export function createSandboxFhirApp(engine: FhirEngine, opts: SandboxFhirAppOpt
   app.disable('x-powered-by');
   // Our ETag is the resource version (https://hl7.org/fhir/R4/http.html#versioning), not a body hash.
   app.set('etag', false);
+  if (opts.corsOrigins) {
+    // A page on a public origin (https://sandbox.cds-hooks.org) calling this server on loopback:
+    // Chrome's Private Network Access preflight asks for this opt-in (https://wicg.github.io/private-network-access/).
+    app.use((req, res, next) => {
+      if (req.method === 'OPTIONS' && req.get('access-control-request-private-network') === 'true') res.set('Access-Control-Allow-Private-Network', 'true');
+      next();
+    });
+    // Preflights (a POST _search with Authorization, a JSON body) are answered here, before /fhir.
+    app.use(
+      cors({
+        origin: opts.corsOrigins === '*' ? '*' : [...opts.corsOrigins],
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'Prefer', 'If-None-Exist'],
+        exposedHeaders: ['ETag', 'Last-Modified', 'Location', 'Content-Location'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use('/fhir', fhir);
   app.use((_req: Request, _res: Response) => {
     throw new FhirHttpError(404, issue('not-found', 'Not a FHIR endpoint; the FHIR base is /fhir'));
@@ -351,7 +387,7 @@ function capabilityStatement(base: string): CapabilityStatement {
     software: { name: 'precision-cds sandbox FHIR server' },
     implementation: { description: 'In-memory FHIR R4 server for testing the CDS service locally', url: base },
     fhirVersion: '4.0.1',
-    format: ['json', 'application/fhir+json'],
+    format: ['json', ...JSON_MEDIA_TYPES],
     rest: [
       {
         mode: 'server',
@@ -380,17 +416,24 @@ function issue(code: OperationOutcomeIssue['code'], diagnostics: string, severit
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
 }
 
+/** Sends `body` labelled with the JSON media type negotiated for this request (application/fhir+json by default). */
 function sendFhir(res: Response, status: number, body: Resource): void {
-  res.status(status).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+  const type = typeof res.locals['fhirMediaType'] === 'string' ? res.locals['fhirMediaType'] : JSON_MEDIA_TYPES[0];
+  res.status(status).set('Content-Type', `${type}; charset=utf-8`).send(JSON.stringify(body));
 }
 
-/** JSON is the only format (https://hl7.org/fhir/R4/http.html#mime-type). */
-function requireJsonResponse(req: Request, _res: Response, next: NextFunction): void {
+/**
+ * JSON is the only format (https://hl7.org/fhir/R4/http.html#mime-type): `_format`, when given,
+ * decides; else Accept (no Accept, or any type, gets application/fhir+json). Anything else is 406.
+ */
+function requireJsonResponse(req: Request, res: Response, next: NextFunction): void {
   const format = new URLSearchParams(rawQuery(req).slice(1)).get('_format');
-  const jsonFormat = format === null || /json/i.test(format);
-  if (!jsonFormat || !req.accepts(['application/fhir+json', 'application/json'])) {
-    throw new FhirHttpError(406, issue('not-supported', 'This server only produces application/fhir+json'));
+  // An unencoded '+' in a query string decodes to a space: `_format=application/fhir+json` as typed.
+  const type = format !== null ? JSON_FORMATS[format.split(';')[0]!.trim().replace(/ /g, '+').toLowerCase()] : req.accepts([...JSON_MEDIA_TYPES]);
+  if (!type) {
+    throw new FhirHttpError(406, issue('not-supported', `This server only produces JSON (${JSON_MEDIA_TYPES.join(', ')})`));
   }
+  res.locals['fhirMediaType'] = type;
   next();
 }
 
@@ -450,6 +493,8 @@ export interface SandboxFhirServerOptions {
   /** Shift fixture dates so they keep their distance from today (default true). */
   readonly rebaseDates?: boolean;
   readonly bodyLimit?: string | number;
+  /** Browser origins allowed by CORS, or `*`; none when absent (see SandboxFhirAppOptions). */
+  readonly corsOrigins?: readonly string[] | '*';
 }
 
 export interface SandboxFhirServer {
@@ -473,7 +518,7 @@ export async function startSandboxFhirServer(opts: SandboxFhirServerOptions): Pr
     );
   }
   const host = opts.host ?? '127.0.0.1';
-  const app = createSandboxFhirApp(engine, { logger: opts.logger, bodyLimit: opts.bodyLimit });
+  const app = createSandboxFhirApp(engine, { logger: opts.logger, bodyLimit: opts.bodyLimit, ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}) });
   const server = createServer(app);
   await listen(server, opts.port, host);
   const { port } = server.address() as AddressInfo;

@@ -5,6 +5,7 @@ import { MemoryAgpLinkStore, newAgpToken, type AgpLinkStore } from '../../src/ag
 import { agpRoutes } from '../../src/agp/routes.js';
 import { errorHandler } from '../../src/errors/handler.js';
 import { agpProfile, type AgpChart } from '../../src/services/glucose-monitoring/agp.js';
+import { createHarness } from '../helpers/harness.js';
 
 const TTL = 15 * 60_000;
 
@@ -102,5 +103,31 @@ describe('GET /agp/:token', () => {
     const body = res.text ?? (res.body as Buffer).toString('utf8');
     expect(body).not.toMatch(/patient|example-123|jane|doe/i);
     expect(JSON.stringify(res.headers)).not.toMatch(/patient|example-123/i);
+  });
+});
+
+describe('embedding the chart from another origin (the full app, with helmet)', () => {
+  it('an AGP response carries Cross-Origin-Resource-Policy: cross-origin, its other protections unchanged', async () => {
+    let now = 1_700_000_000_000;
+    const links = new MemoryAgpLinkStore({ now: () => now });
+    const h = await createHarness({ agpLinks: links });
+    const token = await links.put(chart(), TTL);
+    const res = await request(h.app).get(`/agp/${token}`).set('Origin', 'https://sandbox.cds-hooks.org');
+    expect(res.status).toBe(200);
+    expect(res.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    expect(res.headers['access-control-allow-origin']).toBe('*'); // the app-wide CORS (CORS_ORIGINS), as before
+    expect({
+      csp: res.headers['content-security-policy'],
+      cache: res.headers['cache-control'],
+      referrer: res.headers['referrer-policy'],
+      nosniff: res.headers['x-content-type-options'],
+    }).toEqual({ csp: "default-src 'none'; style-src 'unsafe-inline'", cache: 'no-store, private', referrer: 'no-referrer', nosniff: 'nosniff' });
+    now += TTL;
+    expectGone(await request(h.app).get(`/agp/${token}`));
+  });
+
+  it.each(['/health/live', '/openapi.json', '/cds-services', '/models', '/nowhere'])('%s keeps helmet\'s same-origin', async (path) => {
+    const h = await createHarness({ agpLinks: new MemoryAgpLinkStore() });
+    expect((await request(h.app).get(path)).headers['cross-origin-resource-policy']).toBe('same-origin');
   });
 });

@@ -115,8 +115,10 @@ describe('CDS client trust (spec 2.0 §Trusting CDS Clients)', () => {
     expect((await request(hh.app).get('/cds-services').set('Authorization', `Bearer ${t}`)).status).toBe(200);
   });
 
-  it('199/195: refuses a jku header not on the client allowlist', async () => {
-    const t = await h.token('/cds-services', { header: { jku: 'https://attacker.example/jwks.json' } });
+  it('199/195: refuses a token whose key is not known out of band and whose jku is not on the allowlist', async () => {
+    // An unlisted jku never brings in a key: the attacker's own key set is not fetched (test/auth/jwt-keys.test.ts).
+    const attacker = await makeClientKey('ES384');
+    const t = await h.token('/cds-services', { key: attacker, header: { jku: 'https://attacker.example/jwks.json' } });
     expect((await discover(t)).status).toBe(401);
   });
 

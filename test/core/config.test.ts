@@ -11,6 +11,21 @@ describe('configuration', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('JWT audiences: the loopback spellings of the default base only with the sandbox and no PUBLIC_BASE_URL', () => {
+    expect(loadConfig({ SANDBOX: 'on', PORT: '3000' }).audienceBaseUrls).toEqual(['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000']);
+    expect(loadConfig({ SANDBOX: 'on', PORT: '3000', PUBLIC_BASE_URL: 'http://localhost:3000' }).audienceBaseUrls).toEqual(['http://localhost:3000']);
+    expect(loadConfig({ TRUSTED_CLIENTS: '/x.json', PORT: '3000' }).audienceBaseUrls).toEqual(['http://localhost:3000']);
+  });
+
+  it('SANDBOX_FHIR_CORS_ORIGINS defaults to CORS_ORIGINS and can be set on its own', () => {
+    expect(loadConfig({ SANDBOX: 'on' }).sandboxFhirCorsOrigins).toBe('*');
+    expect(loadConfig({ SANDBOX: 'on', CORS_ORIGINS: 'https://ehr.example' }).sandboxFhirCorsOrigins).toEqual(['https://ehr.example']);
+    expect(loadConfig({ SANDBOX: 'on', CORS_ORIGINS: 'https://ehr.example', SANDBOX_FHIR_CORS_ORIGINS: 'https://sandbox.cds-hooks.org,http://localhost:8000' }).sandboxFhirCorsOrigins).toEqual([
+      'https://sandbox.cds-hooks.org',
+      'http://localhost:8000',
+    ]);
+  });
+
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
@@ -20,6 +35,7 @@ describe('configuration', () => {
     ['PUBLIC_BASE_URL', 'ftp://x'],
     ['SANDBOX_FHIR_PORT', '-1'],
     ['CORS_ORIGINS', 'https://ok.example,nope'],
+    ['SANDBOX_FHIR_CORS_ORIGINS', 'nope'],
     ['STORE', 'mysql'],
     ['PSEUDONYM_SECRET', 'too-short'],
     ['RETENTION_DAYS', '0'],

@@ -18,7 +18,7 @@ describe('entry point with the sandbox (npm start)', () => {
   beforeAll(async () => {
     child = spawn(RUN[0], [...RUN[1]], {
       cwd: ROOT,
-      env: { ...process.env, SANDBOX: 'on', PORT: '0', SANDBOX_FHIR_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: 'http://127.0.0.1:3999' },
+      env: { ...process.env, SANDBOX: 'on', PORT: '0', SANDBOX_FHIR_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', PUBLIC_BASE_URL: 'http://127.0.0.1:3999', CORS_ORIGINS: '*', SANDBOX_FHIR_CORS_ORIGINS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
@@ -91,6 +91,13 @@ describe('entry point with the sandbox (npm start)', () => {
   it('serves metrics', async () => {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(await res.text()).toContain('http_requests_total');
+  });
+
+  it('the sandbox FHIR server serves browser clients: CORS (CORS_ORIGINS, * by default) and the DSTU2 JSON media type', async () => {
+    const res = await fetch(`${fhirBaseUrl}/Patient/cvd-high-risk-male`, { headers: { Origin: 'https://sandbox.cds-hooks.org', Accept: 'application/json+fhir' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('content-type')).toMatch(/^application\/json\+fhir/);
   });
 
   it('shuts down cleanly on SIGTERM', async () => {
