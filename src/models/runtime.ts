@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.js';
 import type { ModelCard, ModelTensorSpec } from './model-card.js';
 
 /** A model that cannot be loaded, or whose ONNX graph disagrees with its model card: the start stops. */
