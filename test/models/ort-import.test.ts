@@ -14,9 +14,6 @@ const EXTENSIONS = /\.(ts|mts|cts|js|mjs|cjs)$/;
 const ALLOWED: Readonly<Record<string, string>> = {
   'src/models/ort.ts': 'the single entry point, after ort-env.ts',
   'test/models/ort-import.test.ts': 'this file: examples of the pattern, in strings',
-  // Loads the library *without* the opt-out in a child process, on purpose: the control that
-  // shows the clean-HOME assertion of the no-phone-home test can fail.
-  'test/integration/no-phone-home.test.ts': 'telemetry control',
 };
 
 /** Module specifiers naming onnxruntime-node: static and dynamic import, export-from, require. */
