@@ -113,10 +113,10 @@ describe('no phoning home: a fresh HOME and TMPDIR stay empty, and no connection
     await post('/cds-services/glucose-monitoring/feedback', { feedback: [{ card: cgm['cards']?.[0]?.uuid ?? crypto.randomUUID(), outcome: 'overridden', outcomeTimestamp: new Date().toISOString() }] });
     await fetch(`http://127.0.0.1:${service.port}/health/ready`).then((r) => r.arrayBuffer());
 
-    service.child.kill('SIGTERM'); // strace passes it on to the service and ends with it
-    // With strace the process to signal is the traced node, whose pid the guard printed.
+    // The service itself (under strace, the traced node, whose pid the guard printed); strace ends with it.
     const pid = Number(/egress-guard: active pid=(\d+)/.exec(service.output())?.[1]);
-    if (!noStrace && pid) process.kill(pid, 'SIGTERM');
+    if (pid) process.kill(pid, 'SIGTERM');
+    else service.child.kill('SIGTERM');
     exit = await service.exited;
   }, 180_000);
 
