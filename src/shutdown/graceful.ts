@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { HealthState } from '../health/routes.js';
-import { startWatchdog, type PendingReport, type Watchdog, type WatchdogOptions } from './watchdog.js';
+import { startWatchdog, type PendingReport, type Watchdog } from './watchdog.js';
 
 /**
  * Time after the grace period for the closers. Half-way through it the process exits by itself
@@ -9,6 +9,8 @@ import { startWatchdog, type PendingReport, type Watchdog, type WatchdogOptions 
  * still alive, whatever it is blocked in. So every shutdown ends by `SHUTDOWN_GRACE_MS` + 2 s.
  */
 export const SHUTDOWN_MARGIN_MS = 2000;
+/** See the in-process deadline in `gracefulShutdown`. */
+const LAST_CHANCE_MS = 250;
 
 /** One resource released at shutdown, named in the logs when it fails or hangs. */
 export interface Closer {
@@ -25,12 +27,12 @@ export interface GracefulShutdownOptions {
   /** How long requests in flight get to finish before their connections are closed. */
   readonly graceMs: number;
   readonly marginMs?: number;
-  /** Run together once the HTTP server has closed; read when the shutdown starts, so it can still grow. */
+  /** Run together once the HTTP server has closed; read then, so the list can still grow before. */
   readonly closers: readonly Closer[];
   /** Ends the process (default `process.exit`); tests pass their own. */
   readonly exit?: (code: number) => void;
-  /** Starts the out-of-process watchdog (default `startWatchdog`). */
-  readonly watchdog?: (opts: WatchdogOptions) => Watchdog;
+  /** Starts the out-of-process watchdog, idle until the shutdown arms it (default `startWatchdog`). */
+  readonly watchdog?: () => Watchdog;
 }
 
 export interface GracefulShutdown {
@@ -72,14 +74,14 @@ function describeRequest(req: IncomingMessage, res: ServerResponse, startedAt: n
 
 /**
  * SIGTERM/SIGINT handling for the entry point. On `shutdown()`:
- * 1. readiness turns 503 and the out-of-process watchdog starts (kills at grace + margin);
+ * 1. readiness turns 503 and the out-of-process watchdog is armed (kills at grace + margin);
  * 2. the server stops accepting connections; idle keep-alive connections are closed, and every
  *    response still to be written says `Connection: close`;
  * 3. requests in flight finish, or at `graceMs` their connections are closed, which aborts
  *    their FHIR calls through the request signal (`src/cds/routes.ts`);
  * 4. the closers run (sandbox server, outbound connections, models, store, Redis);
- * 5. logs are flushed and the process exits 0 (1 if a closer failed or had not finished by
- *    grace + margin/2).
+ * 5. logs are flushed and the process exits 0; 1 if a closer failed, or if the shutdown had not
+ *    finished by grace + margin/2 (plus a last moment when that timer fired late).
  */
 export function gracefulShutdown(opts: GracefulShutdownOptions): GracefulShutdown {
   const { server, logger, graceMs } = opts;
@@ -88,7 +90,8 @@ export function gracefulShutdown(opts: GracefulShutdownOptions): GracefulShutdow
   const inFlight = new Map<ServerResponse, Tracked>();
   const closerStates = new Map<string, CloserState>();
   let phase: Phase = 'running';
-  let watchdog: Watchdog | undefined;
+  // Started now, so it is already running when it is needed (see startWatchdog).
+  const watchdog: Watchdog = (opts.watchdog ?? startWatchdog)();
   let done: Promise<number> | undefined;
   let whenNoneInFlight: (() => void) | undefined;
 
@@ -104,7 +107,7 @@ export function gracefulShutdown(opts: GracefulShutdownOptions): GracefulShutdow
     closersFailed: [...closerStates].filter(([, s]) => s === 'failed').map(([name]) => name),
   });
   // The watchdog only knows what it was last told: tell it at every change.
-  const report = (): void => watchdog?.update(pending());
+  const report = (): void => watchdog.update(pending());
 
   // First listener, so a response started during the shutdown is marked before the app writes it.
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -134,12 +137,12 @@ export function gracefulShutdown(opts: GracefulShutdownOptions): GracefulShutdow
         resolve(code);
         exit(code);
         // Reached only when `exit` returns (tests): the process did not end, so the watchdog must.
-        watchdog?.cancel();
+        watchdog.cancel();
       };
 
       phase = 'draining';
       opts.healthState.shuttingDown = true;
-      watchdog = (opts.watchdog ?? startWatchdog)({ killAt: startedAt + graceMs + marginMs, context: { reason, graceMs, marginMs } });
+      watchdog.arm(startedAt + graceMs + marginMs, { reason, graceMs, marginMs });
       logger.info({ signal: reason, graceMs, requestsInFlight: inFlight.size }, 'shutting down');
       report();
 
@@ -151,18 +154,28 @@ export function gracefulShutdown(opts: GracefulShutdownOptions): GracefulShutdow
         () => new Promise<void>((ok) => (inFlight.size === 0 ? ok() : (whenNoneInFlight = ok))),
       );
       server.closeIdleConnections();
-      const cutTimer = setTimeout(() => {
+      const cutNow = (): void => {
+        if (phase !== 'draining') return;
         phase = 'cutting';
         cut = inFlight.size;
         logger.warn({ graceMs, requests: requestsInFlight(), requestsInFlight: inFlight.size }, 'grace period over: closing the connections of the requests still running');
         server.closeAllConnections();
         report();
-      }, graceMs);
+      };
+      const cutTimer = setTimeout(cutNow, graceMs);
       // Whatever is still pending half-way through the margin (a closer that never settles), this
       // process ends itself while its event loop still runs; the watchdog is for when it does not.
+      // Timers fire late when the main thread was busy (a request's synchronous work): the cut may
+      // only just have happened, so the clean path gets a last moment, short of the watchdog.
       const selfDeadline = setTimeout(() => {
-        logger.error({ pending: pending() }, 'shutdown did not finish in time: exiting');
-        finish(1);
+        cutNow();
+        const lastChance = Math.max(0, Math.min(LAST_CHANCE_MS, startedAt + graceMs + marginMs - Date.now() - LAST_CHANCE_MS));
+        timers.push(
+          setTimeout(() => {
+            logger.error({ pending: pending() }, 'shutdown did not finish in time: exiting');
+            finish(1);
+          }, lastChance),
+        );
       }, graceMs + marginMs / 2);
       timers.push(cutTimer, selfDeadline);
 

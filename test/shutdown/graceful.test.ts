@@ -6,7 +6,7 @@ import type { CdsServiceDefinition } from '../../src/cds/types.js';
 import type { HealthState } from '../../src/health/routes.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { gracefulShutdown, type Closer } from '../../src/shutdown/graceful.js';
-import type { PendingReport, WatchdogOptions } from '../../src/shutdown/watchdog.js';
+import type { PendingReport } from '../../src/shutdown/watchdog.js';
 import { createHarness, LogCapture, patientViewRequest, type Harness } from '../helpers/harness.js';
 
 const GRACE = 800;
@@ -68,7 +68,7 @@ interface Setup {
   readonly health: HealthState;
   readonly slow: ReturnType<typeof slowService>;
   readonly exits: { code: number; at: number }[];
-  readonly watchdogs: { opts: WatchdogOptions; updates: PendingReport[]; cancelled: boolean }[];
+  readonly watchdogs: { armed?: { killAt: number; context: Record<string, unknown> | undefined }; updates: PendingReport[]; cancelled: boolean }[];
   readonly stopper: ReturnType<typeof gracefulShutdown>;
   readonly invoke: (agent?: Agent) => Promise<Reply>;
 }
@@ -78,7 +78,7 @@ afterEach(() => {
   for (const s of servers.splice(0)) s.closeAllConnections();
 });
 
-async function setup(closers: Closer[] = []): Promise<Setup> {
+async function setup(closers: Closer[] = [], marginMs = MARGIN): Promise<Setup> {
   const slow = slowService();
   const h = await createHarness({ services: [slow.service] });
   const server = createServer(h.app);
@@ -91,13 +91,18 @@ async function setup(closers: Closer[] = []): Promise<Setup> {
     healthState: h.healthState,
     logger: createLogger('info', logs),
     graceMs: GRACE,
-    marginMs: MARGIN,
+    marginMs,
     closers,
     exit: (code) => exits.push({ code, at: Date.now() }),
-    watchdog: (opts) => {
-      const w = { opts, updates: [] as PendingReport[], cancelled: false };
+    watchdog: () => {
+      const w: Setup['watchdogs'][number] = { updates: [], cancelled: false };
       watchdogs.push(w);
-      return { pid: undefined, update: (p) => w.updates.push(p), cancel: () => (w.cancelled = true) };
+      return {
+        pid: undefined,
+        arm: (killAt, context) => (w.armed = { killAt, context }),
+        update: (p) => w.updates.push(p),
+        cancel: () => (w.cancelled = true),
+      };
     },
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -187,6 +192,27 @@ describe('graceful shutdown', () => {
     expect(line?.['pending']).toMatchObject({ phase: 'closing', closersPending: ['hung'] });
   });
 
+  it('a main thread busy past the in-process deadline (timers fire late, all at once) still ends in a clean exit 0', async () => {
+    const margin = 2000;
+    const s = await setup([{ name: 'store', close: async () => undefined }], margin);
+    const reply = s.invoke().then(
+      () => 'answered',
+      () => 'connection closed',
+    );
+    await inHandler(s);
+    const started = Date.now();
+    const done = s.stopper.shutdown('SIGTERM');
+    // Another request's synchronous work until after grace + margin/2: the cut and the in-process
+    // deadline then fire in the same turn, before the cut connection has emitted its 'close'.
+    setTimeout(() => {
+      while (Date.now() < started + GRACE + margin / 2 + 100);
+    }, 50);
+    expect(await done).toBe(0);
+    expect(await reply).toBe('connection closed');
+    expect(msgs(s.logs)).not.toContain('shutdown did not finish in time: exiting');
+    s.slow.release();
+  });
+
   it('a closer that fails: the others still close, exit 1, the failure is logged by name', async () => {
     let closed = false;
     const s = await setup([
@@ -198,15 +224,18 @@ describe('graceful shutdown', () => {
     expect(s.logs.records.find((r) => r['msg'] === 'closing failed')?.['closer']).toBe('redis');
   });
 
-  it('the watchdog is armed at grace + margin and told what is pending as it changes', async () => {
+  it('the watchdog, started with the service, is armed at grace + margin and told what is pending as it changes', async () => {
     const s = await setup([{ name: 'store', close: async () => undefined }]);
+    expect(s.watchdogs).toHaveLength(1);
+    expect(s.watchdogs[0]!.armed).toBeUndefined();
     const reply = s.invoke().catch(() => undefined);
     await inHandler(s);
     const started = Date.now();
     const done = s.stopper.shutdown('SIGTERM');
     const w = s.watchdogs[0]!;
-    expect(w.opts.killAt - started).toBeGreaterThanOrEqual(GRACE + MARGIN - 5);
-    expect(w.opts.killAt - started).toBeLessThanOrEqual(GRACE + MARGIN + 5);
+    expect(w.armed!.killAt - started).toBeGreaterThanOrEqual(GRACE + MARGIN - 5);
+    expect(w.armed!.killAt - started).toBeLessThanOrEqual(GRACE + MARGIN + 5);
+    expect(w.armed!.context).toMatchObject({ reason: 'SIGTERM', graceMs: GRACE, marginMs: MARGIN });
     expect(w.updates[0]).toMatchObject({ phase: 'draining', requestsInFlight: 1, requests: [expect.objectContaining({ route: '/cds-services/:id' })] });
     s.slow.release();
     await reply;

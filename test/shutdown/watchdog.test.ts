@@ -15,8 +15,17 @@ interface Ended {
   readonly watchdogPid: number;
 }
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Starts test/shutdown/fixtures/shutdown-process.ts, sends SIGTERM once it listens, waits for the end. */
-async function run(closer: 'blocked' | 'ok'): Promise<Ended> {
+async function run(closer: 'blocked' | 'ok', opts: { killWatchdogFirst?: boolean } = {}): Promise<Ended> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/shutdown/fixtures/shutdown-process.ts'], {
     cwd: ROOT,
     env: { ...process.env, CLOSER: closer, GRACE_MS: String(GRACE), MARGIN_MS: String(MARGIN) },
@@ -30,6 +39,12 @@ async function run(closer: 'blocked' | 'ok'): Promise<Ended> {
     if (Date.now() > until || child.exitCode !== null) throw new Error(`fixture did not start: ${stdout}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  if (opts.killWatchdogFirst) {
+    const pid = Number(/watchdog (\d+)/.exec(stdout)?.[1]);
+    process.kill(pid, 'SIGKILL');
+    while (alive(pid)) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // the service sees it gone
+  }
   const termAt = Date.now();
   child.kill('SIGTERM');
   const [code, signal] = await ended;
@@ -37,14 +52,6 @@ async function run(closer: 'blocked' | 'ok'): Promise<Ended> {
   return { code, signal, afterTermMs, stdout, watchdogPid: Number(/watchdog (\d+)/.exec(stdout)?.[1]) };
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('shutdown watchdog (a separate process)', () => {
   it('kills a process whose main thread is blocked in a futex wait at grace + margin, after logging what was pending', async () => {
@@ -58,6 +65,13 @@ describe('shutdown watchdog (a separate process)', () => {
       .map((l) => JSON.parse(l) as Record<string, any>)
       .find((l) => l['component'] === 'shutdown-watchdog');
     expect(line).toMatchObject({ level: 'fatal', exit: 'SIGKILL', graceMs: GRACE, pending: { phase: 'closing', closersPending: ['native-lock'] } });
+  }, 40_000);
+
+  it('one killed before the shutdown is replaced when the shutdown arms it', async () => {
+    const r = await run('blocked', { killWatchdogFirst: true });
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.afterTermMs).toBeLessThan(GRACE + MARGIN + 3000);
+    expect(r.stdout).toContain('"component":"shutdown-watchdog"');
   }, 40_000);
 
   it('ends by itself, killing nothing, when the process it watches exits normally', async () => {
