@@ -55,6 +55,9 @@ export async function startService(opts: StartOptions): Promise<ServiceProcess> 
       return { child, port: Number(m[1]), fhirBaseUrl, output: () => out, exited };
     }
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      // Under a wrapper the service is its child: kill it by the pid the egress guard printed, if preloaded.
+      const traced = Number(/egress-guard: active pid=(\d+)/.exec(out)?.[1]);
+      if (traced && child.exitCode === null && child.signalCode === null) process.kill(traced, 'SIGKILL');
       child.kill('SIGKILL');
       throw new Error(`service did not start: ${out.slice(-2000)}`);
     }

@@ -121,7 +121,12 @@ describe('no phoning home: a fresh HOME and TMPDIR stay empty, and no connection
   }, 180_000);
 
   afterAll(() => {
-    if (service?.child.exitCode === null) service.child.kill('SIGKILL');
+    if (service && service.child.exitCode === null && service.child.signalCode === null) {
+      // Still running (a failed test): under strace, killing strace alone would leave the traced service running.
+      const pid = Number(/egress-guard: active pid=(\d+)/.exec(service.output())?.[1]);
+      if (pid) process.kill(pid, 'SIGKILL');
+      service.child.kill('SIGKILL');
+    }
     rmSync(work, { recursive: true, force: true });
   });
 
