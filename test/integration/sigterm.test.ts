@@ -44,6 +44,8 @@ interface Round {
   readonly signal: string | null;
   /** clean: exit 0 after "stopped"; deadline: exit 1 by the in-process deadline; watchdog: SIGKILL by the watchdog. */
   readonly exit: 'clean' | 'deadline' | 'watchdog' | 'undocumented';
+  /** For a forced exit, what its log line says was pending. */
+  readonly pending?: unknown;
   readonly inFlightAtTerm: Readonly<Record<Kind, number>>;
   readonly answered: Readonly<Record<string, number>>;
   readonly acked: number;
@@ -155,8 +157,11 @@ describe('SIGTERM under load', () => {
           : exit.signal === 'SIGKILL' && out.includes('"component":"shutdown-watchdog"')
             ? 'watchdog'
             : 'undocumented';
+    const forcedLine = out.split('\n').find((l) => l.includes('"msg":"shutdown did not finish in time'));
+    const pending = forcedLine ? (JSON.parse(forcedLine) as { pending?: unknown }).pending : undefined;
     return {
       round: n + 1,
+      ...(pending ? { pending } : {}),
       graceMs,
       startMs,
       exitMs,
@@ -181,7 +186,7 @@ describe('SIGTERM under load', () => {
     const table = rounds
       .map(
         (r) =>
-          `round ${String(r.round).padStart(2)}: grace ${String(r.graceMs).padStart(4)} ms, start ${String(r.startMs).padStart(5)} ms, exit ${String(r.exitMs).padStart(5)} ms after SIGTERM, handled after ${String(r.handledMs).padStart(4)} ms (${r.exit}: code ${r.code}${r.signal ? `, ${r.signal}` : ''}), in flight at SIGTERM ${JSON.stringify(r.inFlightAtTerm)}, feedback acked ${r.acked}, missing ${r.missing.length}, WAL ${r.walBytes} B; ${JSON.stringify(r.answered)}`,
+          `round ${String(r.round).padStart(2)}: grace ${String(r.graceMs).padStart(4)} ms, start ${String(r.startMs).padStart(5)} ms, exit ${String(r.exitMs).padStart(5)} ms after SIGTERM, handled after ${String(r.handledMs).padStart(4)} ms (${r.exit}: code ${r.code}${r.signal ? `, ${r.signal}` : ''}), in flight at SIGTERM ${JSON.stringify(r.inFlightAtTerm)}, feedback acked ${r.acked}, missing ${r.missing.length}, WAL ${r.walBytes} B; ${JSON.stringify(r.answered)}${r.pending ? `; pending: ${JSON.stringify(r.pending)}` : ''}`,
       )
       .join('\n');
     const count = (e: Round['exit']): number => rounds.filter((r) => r.exit === e).length;
