@@ -22,8 +22,12 @@ import { fhirFallback, fixtureSubset, PUBLIC_BASE, ROOT, startService, warfarinO
  */
 const ROUNDS = Number(process.env['SIGTERM_ROUNDS'] ?? 8);
 const GRACES_MS = [2000, 300];
-/** Process teardown and event delivery after the watchdog's deadline, on a busy machine. */
-const SLACK_MS = 500;
+/**
+ * After the watchdog's deadline: its own timer waking up, the kill, the exit reaching this
+ * process. On a machine with 6x more runnable processes than cores that took up to 475 ms
+ * (50 rounds); 1 s keeps this test about the shutdown, not about the scheduler.
+ */
+const SLACK_MS = 1000;
 const PATIENTS = ['cvd-high-risk-male', 'pgx-warfarin', 'cgm-hypo'];
 
 type Kind = 'cvd' | 'pgx' | 'cgm' | 'feedback';
