@@ -2,7 +2,9 @@
 # Build stage: compile TypeScript with dev dependencies, then drop them.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-ENV ONNXRUNTIME_NODE_INSTALL=skip
+# ONNX Runtime usage telemetry off (src/models/ort-env.ts forces it too): nothing may phone home.
+ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    ORT_DISABLE_TELEMETRY=1
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
@@ -12,9 +14,11 @@ RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: production dependencies, compiled code and data files only; non-root.
 FROM node:20-bookworm-slim
+# ORT_DISABLE_TELEMETRY: ONNX Runtime's usage telemetry off (src/models/ort-env.ts forces it too).
 ENV NODE_ENV=production \
     SANDBOX=off \
-    PORT=3000
+    PORT=3000 \
+    ORT_DISABLE_TELEMETRY=1
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist

@@ -1,4 +1,6 @@
-import type { Server } from 'node:http';
+// First import: ONNX Runtime's telemetry is switched off before anything can load the native library.
+import './models/ort-env.js';
+import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { CARDS_DIR, createApp, MODELS_DIR, PROJECT_ROOT } from './app.js';
 import { ModelLoadError, ModelRuntime } from './models/runtime.js';
@@ -14,6 +16,9 @@ import { createLogger } from './logging/logger.js';
 import { ensureSandboxClientKey, ensureSandboxSecret, sandboxTrustedClient } from './sandbox/sandbox-client.js';
 import { buildRegistry } from './services/index.js';
 import { MemoryAgpLinkStore, RedisAgpLinkStore, type AgpLinkStore } from './agp/link-store.js';
+import { fhirMetadataCheck } from './health/fhir-metadata-check.js';
+import { gracefulShutdown, type Closer } from './shutdown/graceful.js';
+import { closeOutboundConnections } from './shutdown/outbound.js';
 
 /** Entry point: the only place that listens. */
 async function main(): Promise<void> {
@@ -38,7 +43,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const closers: (() => Promise<void>)[] = [];
+  // Released at shutdown, together, once the HTTP server has closed (src/shutdown/graceful.ts).
+  const closers: Closer[] = [{ name: 'outbound-connections', close: closeOutboundConnections }];
   const readinessChecks: ReadinessCheck[] = [];
   const defaultFhirServers: string[] = [];
 
@@ -51,15 +57,9 @@ async function main(): Promise<void> {
       corsOrigins: config.sandboxFhirCorsOrigins,
       logger: logger.child({ component: 'sandbox-fhir' }),
     });
-    closers.push(() => sandbox.close());
+    closers.push({ name: 'sandbox-fhir', close: () => sandbox.close() });
     defaultFhirServers.push(sandbox.baseUrl);
-    readinessChecks.push({
-      name: 'sandbox-fhir',
-      check: async () => {
-        const r = await fetch(`${sandbox.baseUrl}/metadata`, { signal: AbortSignal.timeout(2000) });
-        return r.ok ? { status: 'ok' } : { status: 'unavailable', detail: `HTTP ${r.status}` };
-      },
-    });
+    readinessChecks.push(fhirMetadataCheck('sandbox-fhir', sandbox.baseUrl));
     const keys = await ensureSandboxClientKey(resolve(PROJECT_ROOT, '.sandbox'));
     trustedClients.push(sandboxTrustedClient(keys.publicJwk, sandbox.baseUrl));
     logger.info({ fhirBaseUrl: sandbox.baseUrl }, 'sandbox FHIR server ready');
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     process.stderr.write(`precision-cds: ${err instanceof ModelLoadError ? err.message : `model loading failed: ${(err as Error).message}`}\n`);
     process.exit(1);
   }
-  closers.push(() => models.close());
+  closers.push({ name: 'models', close: () => models.close() });
   logger.info({ models: models.list().map(({ id, version }) => `${id}@${version}`) }, 'models loaded');
 
   // Decision store: versioned migrations at start; a failed one stops the start with its name.
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     process.stderr.write(`precision-cds: ${what}\n`);
     process.exit(1);
   }
-  closers.push(() => store.close());
+  closers.push({ name: 'store', close: () => store.close() });
   readinessChecks.push({ name: 'store', check: async () => (await store.ping().then(() => true, () => false)) ? { status: 'ok' } : { status: 'unavailable' } });
   const purge = (): void => {
     const cutoff = new Date(Date.now() - config.retentionDays * 86_400_000);
@@ -112,12 +112,13 @@ async function main(): Promise<void> {
     });
     shared = { replayCache: new RedisReplayCache(redis), remoteJwks: sharedJwksFactory(redis), agpLinks: new RedisAgpLinkStore(redis) };
     readinessChecks.push({ name: 'redis', check: async () => ((await redis.ping().then(() => true, () => false)) ? { status: 'ok' } : { status: 'unavailable' }) });
-    closers.push(() => redis.quit().then(() => undefined));
+    // QUIT needs a live connection; without one there is nothing to wait for.
+    closers.push({ name: 'redis', close: () => redis.quit().then(() => undefined, () => redis.disconnect()) });
   }
 
   // AGP chart links: in Redis when replicas share one, so a link works whichever replica answers it.
   const agpLinks: AgpLinkStore = shared?.agpLinks ?? new MemoryAgpLinkStore({ maxEntries: config.agpMaxLinks });
-  closers.push(async () => agpLinks.close?.());
+  closers.push({ name: 'agp-links', close: async () => agpLinks.close?.() });
   const registry = buildRegistry({
     models,
     cardsDir: CARDS_DIR,
@@ -143,7 +144,11 @@ async function main(): Promise<void> {
     agpLinks,
     ...(shared ? { replayCache: shared.replayCache, remoteJwks: shared.remoteJwks } : {}),
   });
-  const server: Server = app.listen(config.port, config.host);
+  const server = createServer(app);
+  const stopper = gracefulShutdown({ server, healthState, logger, graceMs: config.shutdownGraceMs, closers });
+  process.on('SIGTERM', () => void stopper.shutdown('SIGTERM'));
+  process.on('SIGINT', () => void stopper.shutdown('SIGINT'));
+  server.listen(config.port, config.host);
   await new Promise<void>((ok, fail) => {
     server.once('listening', ok);
     server.once('error', fail);
@@ -164,29 +169,6 @@ async function main(): Promise<void> {
       ].join('\n') + '\n',
     );
   }
-
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    healthState.shuttingDown = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.warn('grace period over, closing remaining connections');
-      server.closeAllConnections();
-    }, config.shutdownGraceMs);
-    force.unref();
-    server.close(() => {
-      void Promise.allSettled(closers.map((c) => c())).then(() => {
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      });
-    });
-    server.closeIdleConnections();
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from './ort.js';
 import type { ModelCard, ModelTensorSpec } from './model-card.js';
 
 /** A model that cannot be loaded, or whose ONNX graph disagrees with its model card: the start stops. */
@@ -85,6 +85,10 @@ function mismatch(card: ModelCard, session: ort.InferenceSession): string | unde
  * InferenceSession per model. Batch-capable: `run` takes any number of rows.
  */
 export class ModelRuntime {
+  /** Inferences still running, so close() never releases a session under one. */
+  private readonly running = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
+
   private constructor(private readonly entries: ReadonlyMap<string, Entry>) {}
 
   static async load(dir: string, opts: RuntimeOptions = {}): Promise<ModelRuntime> {
@@ -148,7 +152,8 @@ export class ModelRuntime {
   /** Runs a batch: `rows[i]` holds the input columns in model-card order. */
   async run(id: string, rows: readonly (readonly number[])[]): Promise<ModelOutputs> {
     const e = this.entries.get(id);
-    if (!e) throw new InferenceError(id);
+    // After close() (shutdown) a request still being handled gets an error, never a released session.
+    if (!e || this.closing) throw new InferenceError(id);
     const width = e.columns.length;
     if (rows.length === 0) return { values: [], contributions: [] };
     const data = new Float32Array(rows.length * width);
@@ -157,10 +162,15 @@ export class ModelRuntime {
       data.set(row, i * width);
     });
     let out: ort.InferenceSession.ReturnType;
+    let running: Promise<ort.InferenceSession.ReturnType> | undefined;
     try {
-      out = await e.session.run({ [e.input.name]: new ort.Tensor('float32', data, [rows.length, width]) });
+      running = e.session.run({ [e.input.name]: new ort.Tensor('float32', data, [rows.length, width]) });
+      this.running.add(running);
+      out = await running;
     } catch (err) {
       throw new InferenceError(id, { cause: err });
+    } finally {
+      if (running) this.running.delete(running);
     }
     const primary = out[e.primary.name]?.data as Float32Array | undefined;
     if (!primary || primary.length !== rows.length) throw new InferenceError(id);
@@ -172,7 +182,16 @@ export class ModelRuntime {
     return { values, contributions };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.entries.values()].map((e) => e.session.release()));
+  /**
+   * Releases every session once the inferences already running have finished (releasing a
+   * session under a running inference is undefined behaviour in native code); new runs are
+   * refused from the first call on. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.running]);
+      await Promise.all([...this.entries.values()].map((e) => e.session.release()));
+    })();
+    return this.closing;
   }
 }

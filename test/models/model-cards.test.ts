@@ -4,7 +4,7 @@
  * { name, isTensor, type, shape } where symbolic dimensions are strings ('N').
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../src/models/ort.js';
 import { card, coefficients, MODEL_IDS, onnxPath } from './model-test-utils.js';
 
 const sessions = new Map<string, ort.InferenceSession>();

@@ -1,6 +1,6 @@
 /** Shared helpers for the model tests: seeded PRNG, in-range input generators, ONNX runner. */
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../src/models/ort.js';
 import type { ModelCard } from '../../src/models/model-card.js';
 import { type CoefficientSet, loadCoefficients } from '../../src/models/reference/coefficients.js';
 import { iwpcDose } from '../../src/models/reference/iwpc.js';

@@ -9,7 +9,7 @@
  * measured worst cases are ~1.3e-5 absolute / 3.6e-5 relative in risk.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../src/models/ort.js';
 import { coefficients, MODEL_IDS, onnxPath, prng, randomRow, referenceEval, runOnnx, toBatch } from './model-test-utils.js';
 
 const N = 1024;

@@ -90,3 +90,23 @@ describe('model runtime', () => {
     expect((await request(app).get('/models/nope')).status).toBe(404);
   });
 });
+
+describe('model runtime close (shutdown)', () => {
+  const row = [55, 213, 50, 120, 0, 0, 0];
+
+  it('an inference already running when close() is called finishes with its result', async () => {
+    const runtime = await ModelRuntime.load(MODELS_DIR);
+    const running = runtime.run('pce-white-female', [row]);
+    const closed = runtime.close();
+    const out = await running;
+    await closed;
+    expect(out.values[0]).toBeCloseTo(pce('white', 'female', { age: 55, totalCholesterol: 213, hdlCholesterol: 50, systolicBp: 120, bpTreated: false, currentSmoker: false, diabetes: false }).risk, 5);
+  });
+
+  it('after close() an inference is an InferenceError, and closing again is harmless', async () => {
+    const runtime = await ModelRuntime.load(MODELS_DIR);
+    await runtime.close();
+    await expect(runtime.run('pce-white-female', [row])).rejects.toMatchObject({ name: 'InferenceError', modelId: 'pce-white-female' });
+    await expect(runtime.close()).resolves.toBeUndefined();
+  });
+});

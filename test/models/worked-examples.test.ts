@@ -1,6 +1,6 @@
 /** Published worked examples, reproduced by the ONNX models themselves. */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../src/models/ort.js';
 import { iwpc } from '../../src/models/reference/iwpc.js';
 import { pce } from '../../src/models/reference/pce.js';
 import { prevent } from '../../src/models/reference/prevent.js';
