@@ -89,6 +89,13 @@ export function createApp(deps: AppDeps): App {
   app.set('trust proxy', false);
   app.use(requestLogger(logger));
   app.use(helmet());
+  // The hosted reference client (https://sandbox.cds-hooks.org) calling a service on loopback or a private address:
+  // Chrome's Private Network Access preflight asks for this opt-in (https://wicg.github.io/private-network-access/).
+  // Every CDS route still requires a client JWT, so the opt-in opens nothing.
+  app.use((req, res, next) => {
+    if (req.method === 'OPTIONS' && req.get('access-control-request-private-network') === 'true') res.set('Access-Control-Allow-Private-Network', 'true');
+    next();
+  });
   // Spec 2.0 §CORS: browser-based CDS clients need it; Authorization and Content-Type allowed.
   app.use(
     cors({

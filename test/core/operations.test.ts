@@ -51,6 +51,16 @@ describe('operations endpoints and HTTP hygiene', () => {
     expect(res.headers['access-control-allow-origin']).toBe('*');
   });
 
+  it("answers Chrome's Private Network Access preflight (the hosted reference client calling a service on loopback), and only when asked", async () => {
+    const h = await createHarness({ services: [echoService()] });
+    const preflight = (pna: boolean) => {
+      const r = request(h.app).options('/cds-services/echo').set('Origin', 'https://sandbox.cds-hooks.org').set('Access-Control-Request-Method', 'POST');
+      return pna ? r.set('Access-Control-Request-Private-Network', 'true') : r;
+    };
+    expect((await preflight(true)).headers['access-control-allow-private-network']).toBe('true');
+    expect((await preflight(false)).headers['access-control-allow-private-network']).toBeUndefined();
+  });
+
   it('restricts CORS to configured origins', async () => {
     const h = await createHarness({ env: { CORS_ORIGINS: 'https://ehr.example' } });
     const ok = await request(h.app).get('/health/live').set('Origin', 'https://ehr.example');
