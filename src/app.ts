@@ -79,7 +79,12 @@ export function createApp(deps: AppDeps): App {
     jwksCacheSeconds: config.jwksCacheSeconds,
   });
   const authenticate: RequestHandler = config.authDisabled
-    ? (_req, _res, next) => next()
+    ? (req, _res, next) => {
+        // Node's IncomingMessage has its own (deprecated) `client`: the socket. Without authentication
+        // there is no client identity, so it must not pass for one (fhir_servers, profile, handler input).
+        delete req.client;
+        next();
+      }
     : requireClientJwt(verifier, config.publicBaseUrl);
 
   const app = express();
