@@ -228,10 +228,16 @@ describe('epic profile, suggestions it cannot take', () => {
       { summary: 's', indicator: 'info', source: { label: 'L' }, suggestions: [{ label: 'x', actions: [{ type: 'replace', description: 'd' }] }], selectionBehavior: 'any' },
       { summary: 's', indicator: 'info', source: { label: 'L' }, suggestions: { label: 'x' } },
       { summary: 's', indicator: 'info' },
+      { uuid: 42, summary: 's', indicator: 'info', source: { label: 'L' } },
     ] as unknown as Card[];
     for (const c of bad) expect(run(c).out.cards[0]).toBe(c);
     const odd = { cards: [], systemActions: { type: 'create' } } as unknown as CdsServiceResponse;
     expect(shapeForProfile(odd, { profile: 'epic', serviceId: 'svc', hookInstance: 'h', cardKinds: {}, rules })).toBe(odd);
+  });
+
+  it('a card kind is looked up as the handler\'s own entry only (a uuid like "constructor" has no kind)', () => {
+    const out = shapeForProfile({ cards: [{ uuid: 'constructor', summary: 's', indicator: 'info', source: { label: 'L' } }] }, { profile: 'epic', serviceId: 'svc', hookInstance: 'h', cardKinds: {}, rules });
+    expect(out.cards[0]!.source.topic!.code).toBe('SvcCardLInfo');
   });
 
   it('a card or suggestion without uuid gets a stable one (Epic needs them for feedback)', () => {

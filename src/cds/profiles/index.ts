@@ -64,6 +64,7 @@ const isArrayOf = (v: unknown, item: (x: unknown) => boolean): boolean => Array.
  */
 function wellFormed(card: Card): boolean {
   const c = card as unknown as Record<string, unknown>;
+  if (c['uuid'] !== undefined && typeof c['uuid'] !== 'string') return false;
   const source = c['source'];
   if (!isObject(source) || typeof source['label'] !== 'string') return false;
   const topic = source['topic'];
@@ -76,13 +77,13 @@ function wellFormed(card: Card): boolean {
 
 function shapeCard(card: Card, index: number, p: ClientProfile, ctx: ProfileContext): Card {
   if (!wellFormed(card)) return card;
-  const kind = card.uuid !== undefined ? ctx.cardKinds[card.uuid] : undefined;
+  const kind = card.uuid !== undefined && Object.hasOwn(ctx.cardKinds, card.uuid) ? ctx.cardKinds[card.uuid] : undefined;
   const uuid = card.uuid ?? (p.requireUuids ? stableUuid('profile', ctx.serviceId, ctx.hookInstance, 'card', String(index), kind ?? derivedKind(card)) : undefined);
   const cardKey = uuid ?? `${ctx.serviceId}\u0000${ctx.hookInstance}\u0000${index}`;
   const topic = isUsableTopic(card.source.topic, ctx.rules.topic) ? card.source.topic : topicFor(ctx.serviceId, kind ?? derivedKind(card), ctx.rules.topic);
 
   // Where critical pops up, only the kinds listed as warranting an interruption stay critical.
-  const interruptive = kind !== undefined && (ctx.rules.interruptive[ctx.serviceId]?.kinds.includes(kind) ?? false);
+  const interruptive = kind !== undefined && Object.hasOwn(ctx.rules.interruptive, ctx.serviceId) && ctx.rules.interruptive[ctx.serviceId]!.kinds.includes(kind);
   const indicator = card.indicator === 'critical' && p.critical === 'interruptive-kinds-only' && !interruptive ? 'warning' : card.indicator;
 
   const shaped = shapeSuggestions(card, { profile: p, wording: ctx.rules.wording, cardKey });
