@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { MemoryAgpLinkStore } from '../../src/agp/link-store.js';
 import { CARDS_DIR, MODELS_DIR } from '../../src/app.js';
@@ -29,6 +31,7 @@ const SITE_AUD = `${TEST_BASE_URL}/cds-services`;
 const ADMIN = 'analytics-admin-secret-0123456789';
 const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
 const TRIGGER = 'com.epic.cdshooks.request.bpa-trigger-action';
+const PATIENTS = ['cvd-high-risk-male', 'pgx-cyp2c19-poor', 'pgx-warfarin', 'cgm-hypo'];
 
 type Action = { type: string; description: string; resourceId?: string; resource?: Record<string, any> };
 type Suggestion = { label: string; uuid: string; isRecommended?: boolean; actions: Action[] };
@@ -102,7 +105,12 @@ describe('an Epic client (profile "epic") end to end', () => {
     });
     await new Promise<void>((ok) => jwks.listen(0, '127.0.0.1', ok));
     jku = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/interconnect/api/epic/2019/Security/Open/PublicKeys/jwks.json`;
-    sandbox = await startSandboxFhirServer({ port: 0, fixturesDir: resolve(process.cwd(), 'fhir-fixtures') });
+    // Only the fixture patients this suite calls for: the sandbox starts in seconds, not a minute, on a busy machine.
+    const fixtures = mkdtempSync(join(tmpdir(), 'epic-fixtures-'));
+    const all = resolve(process.cwd(), 'fhir-fixtures');
+    for (const f of readdirSync(all).filter((n) => PATIENTS.some((p) => n.endsWith(`-${p}.json`)))) copyFileSync(join(all, f), join(fixtures, f));
+    sandbox = await startSandboxFhirServer({ port: 0, fixturesDir: fixtures });
+    rmSync(fixtures, { recursive: true, force: true });
     models = await ModelRuntime.load(MODELS_DIR);
     h = await createHarness({
       services: [
