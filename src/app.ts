@@ -14,6 +14,7 @@ import { requireClientJwt } from './auth/middleware.js';
 import { MemoryReplayCache, type ReplayCache } from './auth/replay-cache.js';
 import type { TrustedClient } from './auth/types.js';
 import type { ServiceRegistry } from './cds/registry.js';
+import { loadProfileRules, type ProfileRules } from './cds/profiles/index.js';
 import { cdsRoutes } from './cds/routes.js';
 import { createValidators } from './cds/validation.js';
 import type { AppConfig } from './config/config.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   readonly models?: ModelRuntime;
   /** AGP chart links (glucose-monitoring cards): served publicly at /agp/{token} while they live. */
   readonly agpLinks?: AgpLinkStore;
+  /** Client profiles; read from cards/profiles.json when not given. */
+  readonly profileRules?: ProfileRules;
 }
 
 export interface App {
@@ -79,7 +82,12 @@ export function createApp(deps: AppDeps): App {
     jwksCacheSeconds: config.jwksCacheSeconds,
   });
   const authenticate: RequestHandler = config.authDisabled
-    ? (_req, _res, next) => next()
+    ? (req, _res, next) => {
+        // Node's IncomingMessage has its own (deprecated) `client`: the socket. Without authentication
+        // there is no client identity, so it must not pass for one (fhir_servers, profile, handler input).
+        delete req.client;
+        next();
+      }
     : requireClientJwt(verifier, config.audienceBaseUrls);
 
   const app = express();
@@ -140,6 +148,7 @@ export function createApp(deps: AppDeps): App {
       logger,
       defaultFhirServers: deps.defaultFhirServers ?? [],
       authenticate,
+      profileRules: deps.profileRules ?? loadProfileRules(CARDS_DIR),
     }),
   );
   app.use(analyticsRoutes({ store, verifier, audienceBases: config.audienceBaseUrls, adminToken: config.analyticsAdminToken, scope: config.analyticsScope }));

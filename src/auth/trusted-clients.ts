@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { ConfigError } from '../config/config.js';
+import { PROFILE_NAMES } from '../cds/profiles/rules.js';
 import type { TrustedClient } from './types.js';
 
 const schema = {
@@ -22,6 +23,7 @@ const schema = {
       fhir_servers: { type: 'array', items: { type: 'string', pattern: '^https?://' } },
       audiences: { type: 'array', items: { type: 'string', minLength: 1 } },
       scopes: { type: 'array', items: { type: 'string', minLength: 1 } },
+      profile: { enum: [...PROFILE_NAMES] },
       description: { type: 'string' },
     },
     anyOf: [{ required: ['jwks_url'] }, { required: ['jwks'] }, { required: ['jku'] }],

@@ -1,4 +1,5 @@
 import type { JSONWebKeySet } from 'jose';
+import type { ProfileName } from '../cds/profiles/rules.js';
 
 /** One entry of the TRUSTED_CLIENTS file: a CDS client (EHR) we accept calls from. */
 export interface TrustedClient {
@@ -17,6 +18,8 @@ export interface TrustedClient {
   readonly audiences?: readonly string[];
   /** Scopes granted to this client (e.g. analytics access). */
   readonly scopes?: readonly string[];
+  /** How cards are shaped for this EHR (cards/profiles.json); generic when absent. */
+  readonly profile?: ProfileName;
 }
 
 /** The authenticated caller of one request. */

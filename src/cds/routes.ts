@@ -9,6 +9,7 @@ import { InferenceError } from '../models/runtime.js';
 import { guardJsonBody } from './body-guard.js';
 import { pseudonymize, type DecisionStore } from '../store/index.js';
 import { cleanServiceResponse, pruneEmpty } from './json.js';
+import { profileOf, shapeForProfile, type ProfileRules } from './profiles/index.js';
 import { foreignPatientKeys, resolvePrefetch } from './prefetch.js';
 import { ServiceRegistry, type ServiceRoute } from './registry.js';
 import type { CdsHandlerOutput, CdsHookRequest, CdsServiceResponse, FeedbackItem, PrefetchResult, Provenance } from './types.js';
@@ -27,6 +28,8 @@ export interface CdsRoutesDeps {
   readonly defaultFhirServers: readonly string[];
   /** Guards every route (the CDS client JWT check), or passes when auth is off. */
   readonly authenticate: RequestHandler;
+  /** How cards are shaped per client profile (cards/profiles.json). */
+  readonly profileRules: ProfileRules;
 }
 
 const MAX_JSON_DEPTH = 64;
@@ -164,7 +167,15 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
       });
       provenance = (output as CdsHandlerOutput).provenance;
       const { provenance: _internal, ...sendable } = output as CdsHandlerOutput;
-      const response = cleanServiceResponse(sendable as CdsServiceResponse);
+      // Shaped for the caller's EHR (topic codes, what it can apply) before validation, so what is checked is what is sent.
+      const response = shapeForProfile(cleanServiceResponse(sendable as CdsServiceResponse), {
+        profile: profileOf(req.client),
+        serviceId: service.id,
+        hookInstance: request.hookInstance,
+        cardKinds: provenance?.cardKinds ?? {},
+        rules: deps.profileRules,
+        onDropped: (card, d) => req.log.warn({ serviceId: service.id, card, suggestion: d.suggestion, reason: d.reason }, 'suggestion left out: the client cannot apply it'),
+      });
       const check = validators.response(response);
       if (!check.ok) {
         // A service that breaks the spec must not reach a clinician's screen.

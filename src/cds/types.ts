@@ -110,12 +110,20 @@ export interface CdsServiceDescriptor {
   readonly extension?: Extension;
 }
 
+/** https://cds-hooks.hl7.org/2.0/#overridereason */
+export interface OverrideReason {
+  readonly reason?: Coding;
+  readonly userComment?: string;
+}
+
 /** https://cds-hooks.hl7.org/2.0/#feedback */
 export interface FeedbackItem {
   readonly card: string;
   readonly outcome: 'accepted' | 'overridden';
   readonly acceptedSuggestions?: readonly { readonly id: string }[];
-  readonly overrideReason?: { readonly reason?: Coding; readonly userComment?: string };
+  readonly overrideReason?: OverrideReason;
+  /** Several reasons for one override, in place of `overrideReason` (as Epic sends them); never both. */
+  readonly overrideReasons?: readonly OverrideReason[];
   readonly outcomeTimestamp: string;
   readonly extension?: Extension;
 }

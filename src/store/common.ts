@@ -35,6 +35,15 @@ export function cardRows(cards: readonly IssuedCard[]): CardRow[] {
   return rows;
 }
 
+/** One override reason of a feedback item, as stored: the coded reason and only whether a comment was written. */
+export interface ReasonInput {
+  readonly system: string | null;
+  readonly code: string | null;
+  readonly display: string | null;
+  /** The free-text userComment may hold anything (names, values): only its presence is kept. */
+  readonly hasComment: boolean;
+}
+
 export interface FeedbackRow {
   readonly card: string;
   readonly outcome: FeedbackItem['outcome'];
@@ -42,29 +51,45 @@ export interface FeedbackRow {
   readonly outcomeTimestamp: string;
   readonly outcomeAtMs: number | null;
   readonly acceptedSuggestions: string[];
+  /** Every reason given (`overrideReason`, or each of `overrideReasons`), in order. */
+  readonly reasons: ReasonInput[];
+  /** The first coded reason, kept in the feedback row itself as before `overrideReasons` (operator queries). */
   readonly overrideSystem: string | null;
   readonly overrideCode: string | null;
   readonly overrideDisplay: string | null;
-  /** The free-text userComment may hold anything (names, values): only its presence is kept. */
+  /** Whether any reason carries a comment. */
   readonly hasComment: boolean;
 }
 
 export function feedbackRow(item: FeedbackItem): FeedbackRow {
   const ms = Date.parse(item.outcomeTimestamp);
   const ok = Number.isFinite(ms);
-  const reason = item.overrideReason?.reason;
+  const given = item.overrideReasons ?? (item.overrideReason ? [item.overrideReason] : []);
+  const reasons = given.map(
+    (r): ReasonInput => ({
+      system: r.reason?.system ?? null,
+      code: r.reason?.code ?? null,
+      display: r.reason?.display ?? null,
+      hasComment: typeof r.userComment === 'string' && r.userComment.length > 0,
+    }),
+  );
+  const first = reasons.find((r) => r.code !== null);
   return {
     card: item.card,
     outcome: item.outcome,
     outcomeTimestamp: ok ? new Date(ms).toISOString() : item.outcomeTimestamp,
     outcomeAtMs: ok ? ms : null,
     acceptedSuggestions: (item.acceptedSuggestions ?? []).map((s) => s.id),
-    overrideSystem: reason?.system ?? null,
-    overrideCode: reason?.code ?? null,
-    overrideDisplay: reason?.display ?? null,
-    hasComment: typeof item.overrideReason?.userComment === 'string' && item.overrideReason.userComment.length > 0,
+    reasons,
+    overrideSystem: first?.system ?? null,
+    overrideCode: first?.code ?? null,
+    overrideDisplay: first?.display ?? null,
+    hasComment: reasons.some((r) => r.hasComment),
   };
 }
+
+/** Same fact, same key: what the feedback table's unique constraint compares (service aside). */
+export const factKey = (r: Pick<FeedbackRow, 'card' | 'outcome' | 'outcomeTimestamp'>): string => `${r.card}\u0000${r.outcome}\u0000${r.outcomeTimestamp}`;
 
 function assertDate(d: unknown, what: string): asserts d is Date {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new TypeError(`${what} must be a valid Date`);
@@ -93,7 +118,18 @@ export interface CountRow {
   readonly issued: number;
   readonly accepted: number;
   readonly overridden: number;
+  readonly acceptedThenOverridden: number;
+  readonly overriddenThenAccepted: number;
 }
+
+/**
+ * Which feedback of a card is its latest, in SQL both stores share (window ORDER BY, first = latest):
+ * the greatest outcomeTimestamp; at equal timestamps the override (a clinician who both accepted and
+ * overrode at one instant is not counted as accepting); timestamps that could not be read count as
+ * the earliest; then the one received last. The unique (card, outcome, outcomeTimestamp) key leaves
+ * at most one feedback per outcome at one instant, so the order does not depend on arrival.
+ */
+export const LATEST_FIRST = `f.outcome_at DESC NULLS LAST, CASE f.outcome WHEN 'overridden' THEN 0 ELSE 1 END, f.id DESC`;
 
 export interface ReasonRow {
   readonly serviceId: string;
@@ -127,6 +163,8 @@ export function assembleAnalytics(counts: readonly CountRow[], reasons: readonly
         issued: c.issued,
         accepted: c.accepted,
         overridden: c.overridden,
+        acceptedThenOverridden: c.acceptedThenOverridden,
+        overriddenThenAccepted: c.overriddenThenAccepted,
         acceptanceRate: decided === 0 ? null : c.accepted / decided,
         topOverrideReasons: reasonsFor,
       };

@@ -10,10 +10,13 @@ import {
   DEFAULT_TOP_REASONS,
   errorText,
   feedbackRow,
+  factKey,
   json,
+  LATEST_FIRST,
   orderedMigrations,
   type AppliedMigration,
   type CountRow,
+  type FeedbackRow,
   type ReasonRow,
 } from './common.js';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.js';
@@ -178,7 +181,7 @@ export class PostgresDecisionStore implements DecisionStore {
         [...new Set(rows.map((r) => r.card))],
       ]);
       const known = new Set(found.rows.map((r) => r.card_uuid));
-      await c.query(
+      const inserted = await c.query<{ id: string; card_uuid: string; outcome: FeedbackRow['outcome']; outcome_timestamp: string }>(
         `INSERT INTO feedback
            (service_id, card_uuid, outcome, outcome_timestamp, outcome_at, received_at, unknown_card,
             accepted_suggestions, override_system, override_code, override_display, has_comment)
@@ -186,7 +189,8 @@ export class PostgresDecisionStore implements DecisionStore {
                 u.accepted::jsonb, u.system, u.code, u.display, u.has_comment
          FROM unnest($3::text[], $4::text[], $5::text[], $6::float8[], $7::boolean[], $8::text[], $9::text[], $10::text[], $11::text[], $12::boolean[])
            AS u(card_uuid, outcome, outcome_timestamp, outcome_at_ms, unknown_card, accepted, system, code, display, has_comment)
-         ON CONFLICT (service_id, card_uuid, outcome, outcome_timestamp) DO NOTHING`,
+         ON CONFLICT (service_id, card_uuid, outcome, outcome_timestamp) DO NOTHING
+         RETURNING id, card_uuid, outcome, outcome_timestamp`,
         [
           serviceId,
           receivedAt,
@@ -202,6 +206,19 @@ export class PostgresDecisionStore implements DecisionStore {
           rows.map((r) => r.hasComment),
         ],
       );
+      // Reasons of the facts written now (a repeated fact was not written again); the first item of a key is the one kept.
+      const firstOfKey = new Map<string, FeedbackRow>();
+      for (const r of rows) if (!firstOfKey.has(factKey(r))) firstOfKey.set(factKey(r), r);
+      const reasons = inserted.rows.flatMap((w) =>
+        (firstOfKey.get(factKey({ card: w.card_uuid, outcome: w.outcome, outcomeTimestamp: w.outcome_timestamp }))?.reasons ?? []).map((r, i) => ({ id: w.id, i, ...r })),
+      );
+      if (reasons.length > 0) {
+        await c.query(
+          `INSERT INTO feedback_override_reasons (feedback_id, position, override_system, override_code, override_display, has_comment)
+           SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[], $5::text[], $6::boolean[])`,
+          [reasons.map((r) => r.id), reasons.map((r) => r.i), reasons.map((r) => r.system), reasons.map((r) => r.code), reasons.map((r) => r.display), reasons.map((r) => r.hasComment)],
+        );
+      }
       return rows.map((r): FeedbackStatus => (known.has(r.card) ? 'recorded' : 'unknown-card'));
     });
   }
@@ -242,29 +259,42 @@ export class PostgresDecisionStore implements DecisionStore {
           AND ($2::timestamptz IS NULL OR issued_at >= $2)
           AND ($3::timestamptz IS NULL OR issued_at < $3)
       ), last AS (
-        SELECT f.service_id, f.card_uuid, f.outcome, f.override_system, f.override_code, f.override_display,
-               ROW_NUMBER() OVER (PARTITION BY f.service_id, f.card_uuid ORDER BY f.outcome_at DESC NULLS LAST, f.id DESC) AS rn
+        SELECT f.id, f.service_id, f.card_uuid, f.outcome,
+               ROW_NUMBER() OVER (PARTITION BY f.service_id, f.card_uuid ORDER BY ${LATEST_FIRST}) AS rn,
+               MIN(f.outcome) OVER (PARTITION BY f.service_id, f.card_uuid) <> MAX(f.outcome) OVER (PARTITION BY f.service_id, f.card_uuid) AS changed
         FROM feedback f JOIN c ON c.service_id = f.service_id AND c.card_uuid = f.card_uuid
       )`;
-    const counts = await this.pool.query<{ serviceId: string; cardKind: string; issued: string; accepted: string; overridden: string }>(
+    type Counted = { serviceId: string; cardKind: string; issued: string; accepted: string; overridden: string; acceptedThenOverridden: string; overriddenThenAccepted: string };
+    const counts = await this.pool.query<Counted>(
       `${base}
        SELECT c.service_id AS "serviceId", c.kind AS "cardKind", count(*) AS issued,
               count(*) FILTER (WHERE l.outcome = 'accepted') AS accepted,
-              count(*) FILTER (WHERE l.outcome = 'overridden') AS overridden
+              count(*) FILTER (WHERE l.outcome = 'overridden') AS overridden,
+              count(*) FILTER (WHERE l.outcome = 'overridden' AND l.changed) AS "acceptedThenOverridden",
+              count(*) FILTER (WHERE l.outcome = 'accepted' AND l.changed) AS "overriddenThenAccepted"
        FROM c LEFT JOIN last l ON l.service_id = c.service_id AND l.card_uuid = c.card_uuid AND l.rn = 1
        GROUP BY c.service_id, c.kind`,
       params,
     );
+    // Each reason once per card, however often one list repeats it.
     const reasons = await this.pool.query<{ serviceId: string; cardKind: string; system: string; code: string; display: string | null; count: string }>(
       `${base}
-       SELECT c.service_id AS "serviceId", c.kind AS "cardKind", COALESCE(l.override_system, '') AS system,
-              l.override_code AS code, max(l.override_display) AS display, count(*) AS count
+       SELECT c.service_id AS "serviceId", c.kind AS "cardKind", COALESCE(r.override_system, '') AS system,
+              r.override_code AS code, max(r.override_display) AS display, count(DISTINCT l.id) AS count
        FROM c JOIN last l ON l.service_id = c.service_id AND l.card_uuid = c.card_uuid AND l.rn = 1
-       WHERE l.outcome = 'overridden' AND l.override_code IS NOT NULL
-       GROUP BY c.service_id, c.kind, COALESCE(l.override_system, ''), l.override_code`,
+         JOIN feedback_override_reasons r ON r.feedback_id = l.id
+       WHERE l.outcome = 'overridden' AND r.override_code IS NOT NULL
+       GROUP BY c.service_id, c.kind, COALESCE(r.override_system, ''), r.override_code`,
       params,
     );
-    const countRows: CountRow[] = counts.rows.map((r) => ({ ...r, issued: Number(r.issued), accepted: Number(r.accepted), overridden: Number(r.overridden) }));
+    const countRows: CountRow[] = counts.rows.map((r) => ({
+      ...r,
+      issued: Number(r.issued),
+      accepted: Number(r.accepted),
+      overridden: Number(r.overridden),
+      acceptedThenOverridden: Number(r.acceptedThenOverridden),
+      overriddenThenAccepted: Number(r.overriddenThenAccepted),
+    }));
     const reasonRows: ReasonRow[] = reasons.rows.map((r) => ({ ...r, count: Number(r.count) }));
     return assembleAnalytics(countRows, reasonRows, q.topReasons ?? DEFAULT_TOP_REASONS);
   }

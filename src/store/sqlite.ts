@@ -13,6 +13,7 @@ import {
   errorText,
   feedbackRow,
   json,
+  LATEST_FIRST,
   orderedMigrations,
   type AppliedMigration,
   type CountRow,
@@ -160,13 +161,15 @@ export class SqliteDecisionStore implements DecisionStore {
        accepted_suggestions, override_system, override_code, override_display, has_comment)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (service_id, card_uuid, outcome, outcome_timestamp) DO NOTHING`);
+    const insertReason = this.stmt(`INSERT INTO feedback_override_reasons
+      (feedback_id, position, override_system, override_code, override_display, has_comment) VALUES (?, ?, ?, ?, ?, ?)`);
     const at = receivedAt.getTime();
     // One transaction, committed (and fsynced: synchronous=FULL) before this returns.
     return this.db.transaction((): FeedbackStatus[] =>
       items.map((item) => {
         const f = feedbackRow(item);
         const isKnown = known.get(serviceId, f.card) !== undefined;
-        insert.run(
+        const written = insert.run(
           serviceId,
           f.card,
           f.outcome,
@@ -180,6 +183,10 @@ export class SqliteDecisionStore implements DecisionStore {
           f.overrideDisplay,
           f.hasComment ? 1 : 0,
         );
+        // A repeated fact was not written again, and neither are its reasons.
+        if (written.changes === 1) {
+          for (const [i, r] of f.reasons.entries()) insertReason.run(written.lastInsertRowid, i, r.system, r.code, r.display, r.hasComment ? 1 : 0);
+        }
         return isKnown ? 'recorded' : 'unknown-card';
       }),
     )();
@@ -220,25 +227,30 @@ export class SqliteDecisionStore implements DecisionStore {
           AND (@from IS NULL OR issued_at >= @from)
           AND (@to IS NULL OR issued_at < @to)
       ), last AS (
-        SELECT f.service_id, f.card_uuid, f.outcome, f.override_system, f.override_code, f.override_display,
-               ROW_NUMBER() OVER (PARTITION BY f.service_id, f.card_uuid ORDER BY f.outcome_at DESC NULLS LAST, f.id DESC) AS rn
+        SELECT f.id, f.service_id, f.card_uuid, f.outcome,
+               ROW_NUMBER() OVER (PARTITION BY f.service_id, f.card_uuid ORDER BY ${LATEST_FIRST}) AS rn,
+               MIN(f.outcome) OVER (PARTITION BY f.service_id, f.card_uuid) <> MAX(f.outcome) OVER (PARTITION BY f.service_id, f.card_uuid) AS changed
         FROM feedback f JOIN c ON c.service_id = f.service_id AND c.card_uuid = f.card_uuid
       )`;
     const counts = this
       .stmt(`${base}
         SELECT c.service_id AS serviceId, c.kind AS cardKind, COUNT(*) AS issued,
                COALESCE(SUM(l.outcome = 'accepted'), 0) AS accepted,
-               COALESCE(SUM(l.outcome = 'overridden'), 0) AS overridden
+               COALESCE(SUM(l.outcome = 'overridden'), 0) AS overridden,
+               COALESCE(SUM(l.outcome = 'overridden' AND l.changed), 0) AS acceptedThenOverridden,
+               COALESCE(SUM(l.outcome = 'accepted' AND l.changed), 0) AS overriddenThenAccepted
         FROM c LEFT JOIN last l ON l.service_id = c.service_id AND l.card_uuid = c.card_uuid AND l.rn = 1
         GROUP BY c.service_id, c.kind`)
       .all(params) as CountRow[];
+    // Each reason once per card, however often one list repeats it.
     const reasons = this
       .stmt(`${base}
-        SELECT c.service_id AS serviceId, c.kind AS cardKind, COALESCE(l.override_system, '') AS system,
-               l.override_code AS code, MAX(l.override_display) AS display, COUNT(*) AS count
+        SELECT c.service_id AS serviceId, c.kind AS cardKind, COALESCE(r.override_system, '') AS system,
+               r.override_code AS code, MAX(r.override_display) AS display, COUNT(DISTINCT l.id) AS count
         FROM c JOIN last l ON l.service_id = c.service_id AND l.card_uuid = c.card_uuid AND l.rn = 1
-        WHERE l.outcome = 'overridden' AND l.override_code IS NOT NULL
-        GROUP BY c.service_id, c.kind, COALESCE(l.override_system, ''), l.override_code`)
+          JOIN feedback_override_reasons r ON r.feedback_id = l.id
+        WHERE l.outcome = 'overridden' AND r.override_code IS NOT NULL
+        GROUP BY c.service_id, c.kind, COALESCE(r.override_system, ''), r.override_code`)
       .all(params) as ReasonRow[];
     return assembleAnalytics(counts, reasons, q.topReasons ?? DEFAULT_TOP_REASONS);
   }

@@ -73,7 +73,10 @@ export interface OverrideReasonCount {
 
 /**
  * Per service and card kind, over the cards issued in the window. A card counts once, by its
- * latest feedback (greatest outcomeTimestamp): accepted, overridden, or neither (no feedback).
+ * latest feedback (greatest outcomeTimestamp; at equal timestamps the override; see
+ * `LATEST_FIRST`): accepted, overridden, or neither (no feedback). A card whose feedback changed
+ * outcome is also counted in `acceptedThenOverridden` / `overriddenThenAccepted`, so acceptance
+ * that did not last is visible.
  */
 export interface CardAnalyticsRow {
   readonly serviceId: string;
@@ -81,9 +84,13 @@ export interface CardAnalyticsRow {
   readonly issued: number;
   readonly accepted: number;
   readonly overridden: number;
+  /** Counted as overridden, with an accepted feedback before the override. */
+  readonly acceptedThenOverridden: number;
+  /** Counted as accepted, with an overridden feedback before the acceptance. */
+  readonly overriddenThenAccepted: number;
   /** accepted / (accepted + overridden); null when no card of the row has feedback. */
   readonly acceptanceRate: number | null;
-  /** Reasons given on the overridden cards, most frequent first (ties by system, code). */
+  /** Reasons given with the latest feedback of the overridden cards (each reason of a list, once per card), most frequent first (ties by system, code). */
   readonly topOverrideReasons: readonly OverrideReasonCount[];
 }
 

@@ -18,10 +18,18 @@ describe('TRUSTED_CLIENTS file', () => {
     ['no key source', [{ iss: 'x', fhir_servers: [] }]],
     ['missing fhir_servers', [{ iss: 'x', jwks_url: 'https://e/j' }]],
     ['unknown member (typo)', [{ iss: 'x', jwks_uri: 'https://e/j', fhir_servers: [] }]],
+    ['unknown profile', [{ iss: 'x', jwks_url: 'https://e/j', fhir_servers: [], profile: 'cerner' }]],
     ['duplicate issuer', [{ iss: 'x', jwks_url: 'https://e/j', fhir_servers: [] }, { iss: 'x', jwks_url: 'https://e/k', fhir_servers: [] }]],
   ])('refuses %s with a ConfigError naming TRUSTED_CLIENTS', (_n, json) => {
     expect(() => parseTrustedClients(json)).toThrow(ConfigError);
     expect(() => parseTrustedClients(json)).toThrow(/^TRUSTED_CLIENTS/);
+  });
+
+  it('accepts a profile per client (generic, epic, oracle); without one the entry has none (generic applies)', () => {
+    const clients = parseTrustedClients(
+      (['generic', 'epic', 'oracle', undefined] as const).map((profile, i) => ({ iss: `https://ehr-${i}`, jwks_url: 'https://e/j', fhir_servers: [], ...(profile ? { profile } : {}) })),
+    );
+    expect(clients.map((c) => c.profile)).toEqual(['generic', 'epic', 'oracle', undefined]);
   });
 
   it('reports unreadable and non-JSON files', () => {

@@ -81,6 +81,16 @@ describe('invocation (spec 2.0 §Calling a CDS Service)', () => {
     expect(res.status).toBe(200);
   });
 
+  it.each([['a string', '23'], ['a number', 23]])(
+    "214: Epic's trigger extension (com.epic.cdshooks.request.bpa-trigger-action as %s) on patient-view is accepted and served normally",
+    async (_as, action) => {
+      const h = await createHarness({ services: [echoService()] });
+      const res = await invoke(h, 'echo', patientViewRequest({ prefetch: { patient }, extension: { 'com.epic.cdshooks.request.bpa-trigger-action': action } }));
+      expect(res.status).toBe(200);
+      expect(res.body.cards[0].extension['org.precision-cds.test'].supplied).toEqual(['patient']);
+    },
+  );
+
   it('3: null, empty-string, empty-array and empty-object members are removed from cards; cards: [] is kept', async () => {
     const messy: CdsServiceDefinition = echoService({
       id: 'messy',
@@ -91,8 +101,9 @@ describe('invocation (spec 2.0 §Calling a CDS Service)', () => {
     });
     const empty: CdsServiceDefinition = echoService({ id: 'empty', handler: async () => ({ cards: [] }) });
     const h = await createHarness({ services: [messy, empty] });
+    // The emptied topic is pruned first; the card then gets its kind's topic like every card (client profiles).
     expect((await invoke(h, 'messy', patientViewRequest({ prefetch: { patient } }))).body).toEqual({
-      cards: [{ summary: 'x', indicator: 'info', source: { label: 'L' } }],
+      cards: [{ summary: 'x', indicator: 'info', source: { label: 'L', topic: { system: 'https://precision-cds.org/CodeSystem/card-topic', code: 'MessyCardLInfo', display: 'Messy: card l info' } } }],
     });
     expect((await invoke(h, 'empty', patientViewRequest({ prefetch: { patient } }))).body).toEqual({ cards: [] });
   });

@@ -60,6 +60,33 @@ describe('card analytics (GET /analytics/cards)', () => {
     expect(future.body.cards ?? []).toEqual([]);
   });
 
+  it('a card accepted and later overridden counts as overridden and in acceptedThenOverridden, so acceptance is not overstated', async () => {
+    const h = await createHarness({ services: [issuer('gamma', 3)], env: { ANALYTICS_ADMIN_TOKEN: ADMIN } });
+    const [a, b, c] = await issue(h, 'svc-gamma');
+    const acceptedAt = (card: string, ts: string) => ({ card, outcome: 'accepted', acceptedSuggestions: [{ id: 's' }], outcomeTimestamp: ts });
+    // Batched as Epic may send it: a's acceptance and its later override in one request, b's override then acceptance.
+    await feedback(h, 'svc-gamma', [acceptedAt(a!, '2026-11-24T10:00:00Z'), { card: a, outcome: 'overridden', overrideReasons: [reason('x'), reason('y')], outcomeTimestamp: '2026-11-24T10:05:00Z' }]);
+    await feedback(h, 'svc-gamma', [{ card: b, outcome: 'overridden', overrideReason: reason('x'), outcomeTimestamp: '2026-11-24T10:00:00Z' }, acceptedAt(b!, '2026-11-24T10:01:00Z'), acceptedAt(c!, '2026-11-24T10:00:00Z')]);
+    const res = await request(h.app).get('/analytics/cards?service=svc-gamma').set('Authorization', `Bearer ${ADMIN}`);
+    expect(openapiSchema('CardAnalyticsResponse')(res.body)).toBe(true);
+    expect(res.body.cards).toEqual([
+      {
+        serviceId: 'svc-gamma',
+        cardKind: 'gamma',
+        issued: 3,
+        accepted: 2,
+        overridden: 1,
+        acceptedThenOverridden: 1,
+        overriddenThenAccepted: 1,
+        acceptanceRate: 2 / 3,
+        topOverrideReasons: [
+          { system: 'https://example.org/override', code: 'x', display: 'Reason x', count: 1 },
+          { system: 'https://example.org/override', code: 'y', display: 'Reason y', count: 1 },
+        ],
+      },
+    ]);
+  });
+
   it('is protected: no token 401, wrong secret 401, client JWT without the scope 403, with it 200', async () => {
     const h = await createHarness({
       env: { ANALYTICS_ADMIN_TOKEN: ADMIN },

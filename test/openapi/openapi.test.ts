@@ -526,6 +526,16 @@ describe('incoming schemas: feedback', () => {
     fails('FeedbackItem', { ...overridden, overrideReason: { userComment: 'x'.repeat(4097) } }, '/overrideReason/userComment maxLength');
   });
 
+  it('overrideReasons (Epic): a list of 1 to 20 override reasons, in place of overrideReason, never with it', () => {
+    const reason = { reason: { system: 'http://example.org/r', code: 'a', display: 'A' }, userComment: 'Patient declined' };
+    ok('FeedbackItem', { ...overridden, overrideReasons: [reason, { userComment: 'also' }] });
+    fails('FeedbackItem', { ...overridden, overrideReasons: [] }, '/overrideReasons minItems');
+    fails('FeedbackItem', { ...overridden, overrideReasons: Array.from({ length: 21 }, () => reason) }, '/overrideReasons maxItems');
+    fails('FeedbackItem', { ...overridden, overrideReasons: [{ userComment: 'x'.repeat(4097) }] }, '/overrideReasons/0/userComment maxLength');
+    fails('FeedbackItem', { ...overridden, overrideReason: reason, overrideReasons: [reason] }, '/overrideReason false schema');
+    fails('FeedbackItem', { ...accepted, overrideReasons: [reason] }, '/overrideReasons false schema');
+  });
+
   it('outcome, card and outcomeTimestamp are checked', () => {
     fails('FeedbackItem', { ...overridden, outcome: 'ignored' }, '/outcome enum');
     fails('FeedbackItem', { ...overridden, outcomeTimestamp: '11/12/2020' }, '/outcomeTimestamp format');

@@ -25,6 +25,8 @@ export interface Backend {
   /** Every row of a table, read through the store's own connection. */
   rows(store: DecisionStore, table: string): Promise<Row[]>;
   tableExists(store: DecisionStore, table: string): Promise<boolean>;
+  /** Runs one SQL statement (no parameters) through the store's own connection, e.g. to write rows an older version wrote. */
+  exec(store: DecisionStore, sql: string): Promise<void>;
   /** Where the current location is, for a child process: [kind, location, schema?]. */
   locationArgs(): string[];
   /** Removes everything `fresh` made. */
@@ -51,6 +53,9 @@ export function sqliteBackend(): Backend {
     },
     async tableExists(store, table) {
       return (store as SqliteDecisionStore).db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+    },
+    async exec(store, sql) {
+      (store as SqliteDecisionStore).db.exec(sql);
     },
     locationArgs: () => ['sqlite', path],
     async cleanup() {
@@ -79,6 +84,9 @@ export function postgresBackend(): Backend {
     async tableExists(store, table) {
       const r = await (store as PostgresDecisionStore).pool.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, table]);
       return r.rowCount === 1;
+    },
+    async exec(store, sql) {
+      await (store as PostgresDecisionStore).pool.query(sql);
     },
     locationArgs: () => ['postgres', url!, schema],
     async cleanup() {

@@ -102,11 +102,11 @@ describe.each(backends())('DecisionStore on $label', (backend: Backend) => {
     const s = await open();
     await s.migrate();
     await s.migrate();
-    expect((await backend.rows(s, 'schema_migrations')).map((r) => [Number(r['id']), r['name']])).toEqual([[1, '001-initial']]);
+    expect((await backend.rows(s, 'schema_migrations')).map((r) => [Number(r['id']), r['name']])).toEqual(SHIPPED[backend.name].map((m) => [m.id, m.name]));
     await s.recordIssuedCards(issued([card('c1', 'A')]));
     await s.close();
     const again = await open();
-    expect(await backend.rows(again, 'schema_migrations')).toHaveLength(1);
+    expect(await backend.rows(again, 'schema_migrations')).toHaveLength(SHIPPED[backend.name].length);
     expect(await backend.rows(again, 'issued_cards')).toHaveLength(1);
   });
 
@@ -189,13 +189,15 @@ describe.each(backends())('DecisionStore on $label', (backend: Backend) => {
         issued: 10,
         accepted: 4,
         overridden: 3,
+        acceptedThenOverridden: 0,
+        overriddenThenAccepted: 0,
         acceptanceRate: 4 / 7,
         topOverrideReasons: [
           { system: 'http://example.org/override', code: 'x', display: 'reason x', count: 2 },
           { system: 'http://example.org/override', code: 'y', display: 'reason y', count: 1 },
         ],
       },
-      { serviceId: SERVICE, cardKind: 'B', issued: 5, accepted: 0, overridden: 0, acceptanceRate: null, topOverrideReasons: [] },
+      { serviceId: SERVICE, cardKind: 'B', issued: 5, accepted: 0, overridden: 0, acceptedThenOverridden: 0, overriddenThenAccepted: 0, acceptanceRate: null, topOverrideReasons: [] },
     ]);
     const all = await s.cardAnalytics({});
     expect(all.map((r) => [r.serviceId, r.cardKind, r.issued, r.accepted])).toEqual([
@@ -215,6 +217,106 @@ describe.each(backends())('DecisionStore on $label', (backend: Backend) => {
     const [row] = await s.cardAnalytics({});
     expect(row).toMatchObject({ issued: 3, accepted: 1, overridden: 2, acceptanceRate: 1 / 3 });
     expect(row!.topOverrideReasons.map((r) => [r.code, r.count])).toEqual([['y', 1]]);
+  });
+
+  const withReasons = (cardUuid: string, reasons: { code?: string; comment?: string }[], ts = '2026-03-01T12:06:00Z'): FeedbackItem => ({
+    card: cardUuid,
+    outcome: 'overridden',
+    overrideReasons: reasons.map((r) => ({
+      ...(r.code ? { reason: { system: 'http://example.org/override', code: r.code, display: `reason ${r.code}` } } : {}),
+      ...(r.comment ? { userComment: r.comment } : {}),
+    })),
+    outcomeTimestamp: ts,
+  });
+  const reasonRows = async (s: DecisionStore) => (await backend.rows(s, 'feedback_override_reasons')).map((r) => [Number(r['feedback_id']), Number(r['position']), r['override_code'] ?? null, Boolean(r['has_comment'])]);
+
+  run('keeps every reason of overrideReasons (a comment only as present) and counts each in topOverrideReasons', async () => {
+    const s = await open();
+    await s.recordIssuedCards(issued([card('c1', 'A'), card('c2', 'A'), card('c3', 'A')]));
+    await s.recordFeedback(
+      SERVICE,
+      [withReasons('c1', [{ code: 'x', comment: 'Mrs Jones refused' }, { code: 'y' }]), overridden('c2', 'x'), withReasons('c3', [{ comment: 'see note' }, { code: 'z' }, { code: 'z' }])],
+      T0,
+    );
+    const fb = await backend.rows(s, 'feedback');
+    const idOf = (uuid: string) => Number(fb.find((r) => r['card_uuid'] === uuid)!['id']);
+    expect(await reasonRows(s)).toEqual([
+      [idOf('c1'), 0, 'x', true],
+      [idOf('c1'), 1, 'y', false],
+      [idOf('c2'), 0, 'x', true],
+      [idOf('c3'), 0, null, true],
+      [idOf('c3'), 1, 'z', false],
+      [idOf('c3'), 2, 'z', false],
+    ]);
+    // The feedback row keeps its first coded reason, as before lists existed.
+    expect(fb.find((r) => r['card_uuid'] === 'c3')).toMatchObject({ override_code: 'z' });
+    expect(JSON.stringify([fb, await backend.rows(s, 'feedback_override_reasons')])).not.toMatch(/Jones|see note|Smith/);
+    const [row] = await s.cardAnalytics({});
+    // z twice in one list is one card overridden for z.
+    expect(row!.topOverrideReasons.map((r) => [r.code, r.count])).toEqual([['x', 2], ['y', 1], ['z', 1]]);
+  });
+
+  run('a repeated fact does not repeat its reasons (again later, or twice in one batch)', async () => {
+    const s = await open();
+    await s.recordIssuedCards(issued([card('c1', 'A')]));
+    const item = withReasons('c1', [{ code: 'x' }, { code: 'y' }]);
+    await s.recordFeedback(SERVICE, [item, item], T0);
+    await s.recordFeedback(SERVICE, [{ ...item, outcomeTimestamp: '2026-03-01T13:06:00+01:00' }], T0);
+    expect(await backend.rows(s, 'feedback')).toHaveLength(1);
+    expect((await reasonRows(s)).map((r) => r[2])).toEqual(['x', 'y']);
+    expect((await s.cardAnalytics({}))[0]!.topOverrideReasons.map((r) => [r.code, r.count])).toEqual([['x', 1], ['y', 1]]);
+  });
+
+  run('counts a card by its latest outcome and also as acceptedThenOverridden / overriddenThenAccepted when the outcome changed', async () => {
+    const s = await open();
+    await s.recordIssuedCards(issued(['c1', 'c2', 'c3', 'c4', 'c5'].map((u) => card(u, 'A'))));
+    await s.recordFeedback(SERVICE, [accepted('c1', '2026-03-01T12:01:00Z'), overridden('c1', 'x', '2026-03-01T12:02:00Z')], T0);
+    await s.recordFeedback(SERVICE, [overridden('c2', 'y', '2026-03-01T12:01:00Z'), accepted('c2', '2026-03-01T12:02:00Z')], T0);
+    await s.recordFeedback(SERVICE, [accepted('c3', '2026-03-01T12:01:00Z'), accepted('c3', '2026-03-01T12:03:00Z'), accepted('c4')], T0);
+    // Out of order: the later acceptance arrives first, the earlier override after it.
+    await s.recordFeedback(SERVICE, [accepted('c5', '2026-03-01T12:10:00Z')], T0);
+    await s.recordFeedback(SERVICE, [overridden('c5', 'x', '2026-03-01T12:05:00Z')], new Date(T0.getTime() + 60_000));
+    const [row] = await s.cardAnalytics({});
+    expect(row).toMatchObject({ issued: 5, accepted: 4, overridden: 1, acceptedThenOverridden: 1, overriddenThenAccepted: 2, acceptanceRate: 4 / 5 });
+    // Reasons come from the latest feedback only: c2's and c5's earlier overrides are not counted.
+    expect(row!.topOverrideReasons.map((r) => [r.code, r.count])).toEqual([['x', 1]]);
+  });
+
+  run('feedback with equal timestamps resolves to the override, whatever order it arrives in', async () => {
+    const s = await open();
+    await s.recordIssuedCards(issued([card('c1', 'A'), card('c2', 'A')]));
+    const ts = '2026-03-01T12:05:00Z';
+    await s.recordFeedback(SERVICE, [accepted('c1', ts)], T0);
+    await s.recordFeedback(SERVICE, [overridden('c1', 'x', ts)], T0);
+    await s.recordFeedback(SERVICE, [overridden('c2', 'x', '2026-03-01T13:05:00+01:00')], T0);
+    await s.recordFeedback(SERVICE, [accepted('c2', ts)], T0);
+    const [row] = await s.cardAnalytics({});
+    expect(row).toMatchObject({ accepted: 0, overridden: 2, acceptedThenOverridden: 2, overriddenThenAccepted: 0, acceptanceRate: 0 });
+  });
+
+  run('migration 002 copies the override reasons stored before it into the reasons table', async () => {
+    const s1 = await backend.open(SHIPPED[backend.name].filter((m) => m.id === 1));
+    await s1.recordIssuedCards(issued([card('c1', 'A')]));
+    await backend.exec(
+      s1,
+      backend.name === 'sqlite'
+        ? `INSERT INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, outcome_at, received_at, unknown_card, override_system, override_code, override_display, has_comment)
+           VALUES ('${SERVICE}', 'c1', 'overridden', '2026-03-01T12:06:00.000Z', ${Date.parse('2026-03-01T12:06:00Z')}, ${T0.getTime()}, 0, 'http://example.org/override', 'x', 'reason x', 1)`
+        : `INSERT INTO feedback (service_id, card_uuid, outcome, outcome_timestamp, outcome_at, received_at, unknown_card, override_system, override_code, override_display, has_comment)
+           VALUES ('${SERVICE}', 'c1', 'overridden', '2026-03-01T12:06:00.000Z', '2026-03-01T12:06:00Z', '${T0.toISOString()}', false, 'http://example.org/override', 'x', 'reason x', true)`,
+    );
+    await s1.close();
+    const s = await open();
+    expect((await reasonRows(s)).map((r) => [r[1], r[2], r[3]])).toEqual([[0, 'x', true]]);
+    expect((await s.cardAnalytics({}))[0]!.topOverrideReasons).toEqual([{ system: 'http://example.org/override', code: 'x', display: 'reason x', count: 1 }]);
+  });
+
+  run('purging feedback removes its override reasons', async () => {
+    const s = await open();
+    await s.recordIssuedCards(issued([card('c1', 'A')], new Date(T0.getTime() - 100 * DAY)));
+    await s.recordFeedback(SERVICE, [withReasons('c1', [{ code: 'x' }, { code: 'y' }])], new Date(T0.getTime() - 100 * DAY));
+    expect(await s.purge(new Date(T0.getTime() - 90 * DAY))).toEqual({ cards: 1, feedback: 1, audit: 0 });
+    expect(await backend.rows(s, 'feedback_override_reasons')).toEqual([]);
   });
 
   run('filters analytics by issue time: from inclusive, to exclusive', async () => {
@@ -304,16 +406,16 @@ describe.each(backends())('DecisionStore on $label', (backend: Backend) => {
   run('a broken migration throws MigrationError naming it, and leaves the schema as it was', async () => {
     const shipped = SHIPPED[backend.name];
     await (await open()).close();
-    const broken = [...shipped, { id: 2, name: '002-broken-on-purpose', sql: 'CREATE TABLE half_done (id integer);\nCREATE TABLE oops (;' }];
+    const broken = [...shipped, { id: 99, name: '099-broken-on-purpose', sql: 'CREATE TABLE half_done (id integer);\nCREATE TABLE oops (;' }];
     const err = await backend.open(broken).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(MigrationError);
-    expect((err as MigrationError).migration).toBe('002-broken-on-purpose');
-    expect((err as Error).message).toMatch(/^migration 002-broken-on-purpose failed: .*syntax error/);
+    expect((err as MigrationError).migration).toBe('099-broken-on-purpose');
+    expect((err as Error).message).toMatch(/^migration 099-broken-on-purpose failed: .*syntax error/);
     const s = await open();
-    expect((await backend.rows(s, 'schema_migrations')).map((r) => r['name'])).toEqual(['001-initial']);
+    expect((await backend.rows(s, 'schema_migrations')).map((r) => r['name'])).toEqual(shipped.map((m) => m.name));
     expect(await backend.tableExists(s, 'feedback')).toBe(true);
     expect(await backend.tableExists(s, 'half_done')).toBe(false);
   });

@@ -66,4 +66,27 @@ CREATE INDEX audit_at ON audit (at);
 CREATE INDEX audit_patient ON audit (patient_token) WHERE patient_token IS NOT NULL;
 `,
   },
+  {
+    id: 2,
+    name: '002-feedback-override-reasons',
+    // Every override reason of a feedback item (Epic sends a list, overrideReasons); the ones
+    // already stored in the feedback row are copied over so analytics read one table.
+    sql: `
+CREATE TABLE feedback_override_reasons (
+  feedback_id      INTEGER NOT NULL REFERENCES feedback (id) ON DELETE CASCADE,
+  position         INTEGER NOT NULL,
+  override_system  TEXT,
+  override_code    TEXT,
+  override_display TEXT,
+  has_comment      INTEGER NOT NULL DEFAULT 0 CHECK (has_comment IN (0, 1)),
+  PRIMARY KEY (feedback_id, position)
+) WITHOUT ROWID;
+CREATE INDEX feedback_override_reasons_code ON feedback_override_reasons (override_system, override_code);
+
+INSERT INTO feedback_override_reasons (feedback_id, position, override_system, override_code, override_display, has_comment)
+SELECT id, 0, override_system, override_code, override_display, has_comment
+FROM feedback
+WHERE override_system IS NOT NULL OR override_code IS NOT NULL OR override_display IS NOT NULL OR has_comment = 1;
+`,
+  },
 ];
