@@ -79,7 +79,11 @@ export function createApp(deps: AppDeps): App {
     jwksCacheSeconds: config.jwksCacheSeconds,
   });
   const authenticate: RequestHandler = config.authDisabled
-    ? (_req, _res, next) => next()
+    ? (req, _res, next) => {
+        // Node's IncomingMessage has a legacy `client` (the socket): cleared, so no code takes it for a verified client.
+        req.client = undefined;
+        next();
+      }
     : requireClientJwt(verifier, config.publicBaseUrl);
 
   const app = express();
@@ -133,6 +137,7 @@ export function createApp(deps: AppDeps): App {
       logger,
       defaultFhirServers: deps.defaultFhirServers ?? [],
       authenticate,
+      cardsDir: CARDS_DIR,
     }),
   );
   app.use(analyticsRoutes({ store, verifier, publicBaseUrl: config.publicBaseUrl, adminToken: config.analyticsAdminToken, scope: config.analyticsScope }));
