@@ -10,7 +10,9 @@
  */
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { FhirAccessError, onServer, type FhirAccess } from '../fhir/fhir-access.js';
-import type { IncompleteData } from './types.js';
+import type { BundleGap, IncompleteData } from './types.js';
+
+export type { BundleGap };
 
 /** Entries that are search results: `search.mode` match, or unmarked. Included resources and outcomes are not. */
 export function matchCount(bundle: Bundle): number {
@@ -20,15 +22,6 @@ export function matchCount(bundle: Bundle): number {
     if (mode === undefined || mode === 'match') n += 1;
   }
   return n;
-}
-
-export interface BundleGap {
-  /** Match entries in hand. */
-  readonly matches: number;
-  /** The Bundle's `total`, when it states one. */
-  readonly total?: number;
-  /** The `next` link, when there is one ('' when it names no URL). */
-  readonly next?: string;
 }
 
 /** How a value shows it is not the whole search result; undefined when nothing shows (or it is no Bundle). */

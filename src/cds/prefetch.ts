@@ -91,7 +91,8 @@ type Slot =
   | { kind: 'partial'; bundle: Bundle; gap: BundleGap }
   | { kind: 'fetch'; url: string }
   | { kind: 'unavailable'; reason: string }
-  | { kind: 'deferred' };
+  /** Left to the handler; `gap` when the client supplied it visibly incomplete. */
+  | { kind: 'deferred'; gap?: BundleGap };
 
 /**
  * Completes a supplied, visibly incomplete Bundle: its `next` links are followed on the request's
@@ -109,7 +110,8 @@ async function complete(slot: Extract<Slot, { kind: 'complete' }>, fhir: FhirAcc
  * a present value is used (null = no data exists); a missing key or an OperationOutcome in the
  * slot counts as not supplied and is fetched from fhirServer. A supplied Bundle that is visibly
  * incomplete (a `next` link, or a `total` above its matches) is completed from the FHIR server
- * when the request gives access to it; whatever stays incomplete (no access, server failure,
+ * when the request gives access to it (a deferred key by the handler's own query); whatever stays
+ * incomplete (no access, server failure,
  * deadline, page limit) is listed in `incomplete` with why. All fetches run concurrently under the
  * caller's deadline signal.
  */
@@ -125,6 +127,9 @@ export async function resolvePrefetch(
     if (isResource(given) && given.resourceType !== 'OperationOutcome') {
       const gap = visibleGap(given);
       if (!gap) return [key, { kind: 'supplied', value: given }];
+      // A deferred key's own query (e.g. glucose-monitoring's date-bounded 14-day periods) is its
+      // completion: exact, and bounded, where paging on through the client's search need not be.
+      if (fhir && deferredKeys.includes(key)) return [key, { kind: 'deferred', gap }];
       const bundle = given as Bundle;
       return [key, fhir ? { kind: 'complete', bundle, gap, url: renderTemplate(template, request.context) } : { kind: 'partial', bundle, gap }];
     }
@@ -141,6 +146,7 @@ export async function resolvePrefetch(
   const incomplete: Record<string, IncompleteData> = {};
   const unavailable: Record<string, string> = {};
   const deferred: string[] = [];
+  const deferredIncomplete: Record<string, BundleGap> = {};
 
   await Promise.all(
     slots.map(async ([key, slot]) => {
@@ -159,6 +165,7 @@ export async function resolvePrefetch(
           return;
         case 'deferred':
           deferred.push(key);
+          if (slot.gap) deferredIncomplete[key] = slot.gap;
           return;
         case 'complete': {
           supplied.push(key);
@@ -203,6 +210,7 @@ export async function resolvePrefetch(
     unavailable,
     incomplete: byKey(incomplete),
     deferred: order(deferred),
+    deferredIncomplete: byKey(deferredIncomplete),
   };
 }
 

@@ -10,6 +10,7 @@ import { loadCardTemplates } from '../cards/templates.js';
 import { guardJsonBody } from './body-guard.js';
 import { pseudonymize, type DecisionStore } from '../store/index.js';
 import { cleanServiceResponse, pruneEmpty } from './json.js';
+import { completionFailed } from './completeness.js';
 import { dataIncompleteOutput, IncompleteDataError, unhandledIncomplete, type DataIncompleteTemplates } from './incomplete.js';
 import { foreignPatientKeys, resolvePrefetch } from './prefetch.js';
 import { ServiceRegistry } from './registry.js';
@@ -175,8 +176,11 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
             now: new Date(),
           });
         } catch (err) {
-          if (!(err instanceof IncompleteDataError)) throw err;
-          output = incompleteAnswer(err.incomplete);
+          if (err instanceof IncompleteDataError) output = incompleteAnswer(err.incomplete);
+          // The handler's own fetch was to complete what the client sent incomplete: said as such, not 412.
+          else if (err instanceof FhirAccessError && Object.keys(prefetch.deferredIncomplete).length > 0) {
+            output = incompleteAnswer(Object.fromEntries(Object.entries(prefetch.deferredIncomplete).map(([k, gap]) => [k, completionFailed(gap, err)])));
+          } else throw err;
         }
       }
       provenance = (output as CdsHandlerOutput).provenance;

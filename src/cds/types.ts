@@ -137,8 +137,24 @@ export interface PrefetchResult {
    * in `handlesIncomplete`.
    */
   readonly incomplete: Readonly<Record<string, IncompleteData>>;
-  /** Keys the client did not supply that the service fetches itself (`deferredPrefetch`). */
+  /** Keys the client did not supply (or supplied visibly incomplete) that the service fetches itself (`deferredPrefetch`). */
   readonly deferred: readonly string[];
+  /**
+   * Deferred keys the client supplied visibly incomplete, left to the handler to complete with its
+   * own query (also in `deferred`): what the client sent, so that a failure of that fetch is
+   * answered with the data-incomplete card, as a failed completion is for any other key.
+   */
+  readonly deferredIncomplete: Readonly<Record<string, BundleGap>>;
+}
+
+/** How a search Bundle shows it is not the whole result. */
+export interface BundleGap {
+  /** Match entries in hand. */
+  readonly matches: number;
+  /** The Bundle's `total`, when it states one. */
+  readonly total?: number;
+  /** The `next` link, when there is one ('' when it names no URL). */
+  readonly next?: string;
 }
 
 /** Why incomplete data could not be completed: each calls for a different remedy on the card. */
@@ -204,7 +220,9 @@ export interface CdsServiceDefinition {
   /**
    * Keys the handler fetches itself when the client did not supply them, with queries a template
    * cannot express (e.g. date windows relative to now, spec 2.0 tokens have no dates). The core
-   * neither fetches them nor answers 412 for them; a supplied paginated Bundle is still completed.
+   * neither fetches them nor answers 412 for them. A supplied Bundle that is visibly incomplete is
+   * left to the handler too when the FHIR server can be reached (its own query completes it), and
+   * is incomplete (the data-incomplete card) when it cannot.
    */
   readonly deferredPrefetch?: readonly string[];
   /**

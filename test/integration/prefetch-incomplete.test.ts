@@ -74,6 +74,7 @@ describe('incomplete prefetch: completed from the FHIR server, or said on a card
   const echo = (res: request.Response) =>
     res.body.cards[0].extension['org.precision-cds.test'] as { supplied: string[]; fetched?: string[]; completed?: string[]; data: Record<string, Bundle> };
   const incomplete = (res: request.Response): IncompleteExt => res.body.cards[0].extension[EXT] as IncompleteExt;
+  const res = (r: request.Response) => r.body.cards[0].extension['org.precision-cds.test'] as { deferred?: string[]; data: Record<string, unknown> };
 
   beforeAll(async () => {
     sandbox = await startSandboxFhirServer({ port: 0, rebaseDates: false });
@@ -244,6 +245,36 @@ describe('incomplete prefetch: completed from the FHIR server, or said on a card
     expect(line?.['incomplete']).toEqual({ sbp: 'no-fhir-access' });
     expect(h.logs.text).not.toContain(PATIENT);
     expect(h.logs.text).not.toContain('Observation?');
+  });
+
+  it('a deferred key received incomplete is left to the handler when the server can be reached (its own query completes it), else the card', async () => {
+    const deferring: CdsServiceDefinition = { ...service, requiredPrefetch: ['patient'], deferredPrefetch: ['sbp'] };
+    const page = await firstPage();
+    const open = await call(await harness({ open: true, services: [deferring] }), body({ patient, sbp: page }));
+    expect(open.status).toBe(200);
+    expect(res(open).deferred).toEqual(['sbp']);
+    expect(res(open).data['sbp']).toBeUndefined();
+    expect(proxy.hits).toHaveLength(0); // the core fetched nothing: the handler's own query is the completion
+    const closed = await call(await harness({ services: [deferring] }), body({ patient, sbp: page }));
+    expect(incomplete(closed).keys).toEqual([expect.objectContaining({ key: 'sbp', cause: 'no-fhir-access' })]);
+  });
+
+  it('a deferred key received incomplete whose own fetch then fails: the card says the server failed, not 412', async () => {
+    const fetching: CdsServiceDefinition = {
+      ...service,
+      requiredPrefetch: ['patient'],
+      deferredPrefetch: ['sbp'],
+      handler: async ({ fhir }) => {
+        await fhir!.get(SBP_QUERY);
+        return { cards: [] };
+      },
+    };
+    const page = await firstPage();
+    proxy.delayMs = 2000;
+    const h = await harness({ open: true, services: [fetching], env: { PREFETCH_DEADLINE_MS: '300', FHIR_TIMEOUT_MS: '5000' } });
+    const r = await call(h, body({ patient, sbp: page }));
+    expect(r.status).toBe(200);
+    expect(incomplete(r).keys).toEqual([expect.objectContaining({ key: 'sbp', cause: 'fhir-error', received: 50, total: SBP_COUNT })]);
   });
 
   it('a complete prefetch Bundle (total equal to its entries) is used as sent: no FHIR call', async () => {
