@@ -111,9 +111,8 @@ async function complete(slot: Extract<Slot, { kind: 'complete' }>, fhir: FhirAcc
  * slot counts as not supplied and is fetched from fhirServer. A supplied Bundle that is visibly
  * incomplete (a `next` link, or a `total` above its matches) is completed from the FHIR server
  * when the request gives access to it (a deferred key by the handler's own query); whatever stays
- * incomplete (no access, server failure,
- * deadline, page limit) is listed in `incomplete` with why. All fetches run concurrently under the
- * caller's deadline signal.
+ * incomplete (no access, server failure, deadline, page limit) is listed in `incomplete` with
+ * why. All fetches run concurrently under the caller's deadline signal.
  */
 export async function resolvePrefetch(
   templates: Readonly<Record<string, string>>,
