@@ -52,7 +52,8 @@ describe('incomplete prefetch: completed from the FHIR server, or said on a card
   const harness = (opts: { open?: boolean; env?: Record<string, string>; services?: CdsServiceDefinition[] } = {}): Promise<Harness> =>
     createHarness({
       services: opts.services ?? [service],
-      env: { ALLOW_HTTP_FHIR: 'true', ...opts.env },
+      // Generous timeouts (a loaded CI machine must not turn a slow page into a failure); the deadline test sets its own.
+      env: { ALLOW_HTTP_FHIR: 'true', PREFETCH_DEADLINE_MS: '30000', FHIR_TIMEOUT_MS: '20000', ...opts.env },
       clients: (key) => [client(key, opts.open ? { fhir_open: true } : {})],
     });
 
@@ -194,9 +195,10 @@ describe('incomplete prefetch: completed from the FHIR server, or said on a card
 
   it('a FHIR server that cannot complete the data in time: the card says the server failed, nothing is scored', async () => {
     const page = await firstPage();
+    const h = await harness({ env: { PREFETCH_DEADLINE_MS: '300', FHIR_TIMEOUT_MS: '5000' } });
     proxy.delayMs = 2000;
     const started = Date.now();
-    const res = await call(await harness({ env: { PREFETCH_DEADLINE_MS: '300', FHIR_TIMEOUT_MS: '5000' } }), body({ patient, sbp: page }, { fhirAuthorization }));
+    const res = await call(h, body({ patient, sbp: page }, { fhirAuthorization }));
     expect(res.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1500);
     expect(handlerCalls).toBe(0);
