@@ -149,6 +149,7 @@ export function createApp(deps: AppDeps): App {
       defaultFhirServers: deps.defaultFhirServers ?? [],
       authenticate,
       profileRules: deps.profileRules ?? loadProfileRules(CARDS_DIR),
+      cardsDir: CARDS_DIR,
     }),
   );
   app.use(analyticsRoutes({ store, verifier, audienceBases: config.audienceBaseUrls, adminToken: config.analyticsAdminToken, scope: config.analyticsScope }));

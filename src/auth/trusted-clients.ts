@@ -21,6 +21,7 @@ const schema = {
       jku: { type: 'array', items: { type: 'string', pattern: '^https?://' } },
       tenant: { type: 'string', minLength: 1 },
       fhir_servers: { type: 'array', items: { type: 'string', pattern: '^https?://' } },
+      fhir_open: { type: 'boolean' },
       audiences: { type: 'array', items: { type: 'string', minLength: 1 } },
       scopes: { type: 'array', items: { type: 'string', minLength: 1 } },
       profile: { enum: [...PROFILE_NAMES] },

@@ -14,6 +14,13 @@ export interface TrustedClient {
   readonly tenant?: string;
   /** FHIR base URLs this client may send as `fhirServer`. */
   readonly fhir_servers: readonly string[];
+  /**
+   * The servers in `fhir_servers` may be read without a token (default false): a request with
+   * `fhirServer` and no `fhirAuthorization` still gets the FHIR fallback and the completion of
+   * truncated prefetch, with no Authorization header. For open FHIR servers such as a sandbox,
+   * whose clients (e.g. the HL7 reference client in its open mode) send `fhirServer` alone.
+   */
+  readonly fhir_open?: boolean;
   /** Extra accepted `aud` values besides the endpoint URL under PUBLIC_BASE_URL. */
   readonly audiences?: readonly string[];
   /** Scopes granted to this client (e.g. analytics access). */

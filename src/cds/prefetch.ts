@@ -1,7 +1,8 @@
 import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { FhirAccessError, type FhirAccess } from '../fhir/fhir-access.js';
 import { resourcesOf } from '../fhir/bundle.js';
-import type { CdsHookRequest, PrefetchResult } from './types.js';
+import { completionFailed, noAccess, remainingGap, visibleGap, type BundleGap } from './completeness.js';
+import type { CdsHookRequest, IncompleteData, PrefetchResult } from './types.js';
 
 /**
  * Prefetch tokens, spec 2.0 §Prefetch tokens: delimited by {{ and }}, holding either
@@ -82,20 +83,36 @@ function tokenValue(name: string, context: Readonly<Record<string, unknown>>): s
 const isResource = (v: unknown): v is FhirResource =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { resourceType?: unknown }).resourceType === 'string';
 
-const hasNextLink = (r: FhirResource): r is Bundle => r.resourceType === 'Bundle' && !!r.link?.some((l) => l.relation === 'next');
-
 type Slot =
   | { kind: 'supplied'; value: FhirResource | null }
-  | { kind: 'complete'; bundle: Bundle }
+  /** Supplied but visibly incomplete, with FHIR access to complete it. */
+  | { kind: 'complete'; bundle: Bundle; gap: BundleGap; url: RenderResult }
+  /** Supplied, visibly incomplete, and no FHIR access: kept, and said incomplete. */
+  | { kind: 'partial'; bundle: Bundle; gap: BundleGap }
   | { kind: 'fetch'; url: string }
   | { kind: 'unavailable'; reason: string }
-  | { kind: 'deferred' };
+  /** Left to the handler; `gap` when the client supplied it visibly incomplete. */
+  | { kind: 'deferred'; gap?: BundleGap };
+
+/**
+ * Completes a supplied, visibly incomplete Bundle: its `next` links are followed on the request's
+ * FHIR server; with no `next` link but a `total` above its matches, the key's own query is run
+ * again as a full search (the client's page size or its own limit cut it).
+ */
+async function complete(slot: Extract<Slot, { kind: 'complete' }>, fhir: FhirAccess): Promise<FhirResource> {
+  if (slot.gap.next !== undefined) return fhir.completeBundle(slot.bundle);
+  if (!slot.url.ok) throw new FhirAccessError('bad-response');
+  return fhir.get(slot.url.url);
+}
 
 /**
  * Resolves every prefetch key a service declared (spec 2.0 §Prefetch template):
  * a present value is used (null = no data exists); a missing key or an OperationOutcome in the
- * slot counts as not supplied and is fetched from fhirServer with the request's token. All
- * fetches run concurrently under the caller's deadline signal.
+ * slot counts as not supplied and is fetched from fhirServer. A supplied Bundle that is visibly
+ * incomplete (a `next` link, or a `total` above its matches) is completed from the FHIR server
+ * when the request gives access to it (a deferred key by the handler's own query); whatever stays
+ * incomplete (no access, server failure, deadline, page limit) is listed in `incomplete` with
+ * why. All fetches run concurrently under the caller's deadline signal.
  */
 export async function resolvePrefetch(
   templates: Readonly<Record<string, string>>,
@@ -107,9 +124,13 @@ export async function resolvePrefetch(
     const given = request.prefetch && Object.hasOwn(request.prefetch, key) ? request.prefetch[key] : undefined;
     if (given === null) return [key, { kind: 'supplied', value: null }];
     if (isResource(given) && given.resourceType !== 'OperationOutcome') {
-      // A paginated prefetch Bundle is completed from the FHIR server when we may reach it.
-      if (hasNextLink(given) && fhir) return [key, { kind: 'complete', bundle: given }];
-      return [key, { kind: 'supplied', value: given }];
+      const gap = visibleGap(given);
+      if (!gap) return [key, { kind: 'supplied', value: given }];
+      // A deferred key's own query (e.g. glucose-monitoring's date-bounded 14-day periods) is its
+      // completion: exact, and bounded, where paging on through the client's search need not be.
+      if (fhir && deferredKeys.includes(key)) return [key, { kind: 'deferred', gap }];
+      const bundle = given as Bundle;
+      return [key, fhir ? { kind: 'complete', bundle, gap, url: renderTemplate(template, request.context) } : { kind: 'partial', bundle, gap }];
     }
     if (deferredKeys.includes(key)) return [key, { kind: 'deferred' }];
     if (!fhir) return [key, { kind: 'unavailable', reason: 'not prefetched and no FHIR server access in the request' }];
@@ -120,9 +141,11 @@ export async function resolvePrefetch(
   const data: Record<string, FhirResource | null> = {};
   const supplied: string[] = [];
   const fetched: string[] = [];
-  const truncated: string[] = [];
+  const completed: string[] = [];
+  const incomplete: Record<string, IncompleteData> = {};
   const unavailable: Record<string, string> = {};
   const deferred: string[] = [];
+  const deferredIncomplete: Record<string, BundleGap> = {};
 
   await Promise.all(
     slots.map(async ([key, slot]) => {
@@ -131,21 +154,42 @@ export async function resolvePrefetch(
           data[key] = slot.value;
           supplied.push(key);
           return;
+        case 'partial':
+          data[key] = slot.bundle;
+          supplied.push(key);
+          incomplete[key] = noAccess(slot.gap);
+          return;
         case 'unavailable':
           unavailable[key] = slot.reason;
           return;
         case 'deferred':
           deferred.push(key);
+          if (slot.gap) deferredIncomplete[key] = slot.gap;
           return;
-        case 'complete':
+        case 'complete': {
+          supplied.push(key);
+          try {
+            const value = await complete(slot, fhir!);
+            data[key] = value;
+            completed.push(key);
+            const gap = remainingGap(value, fhir!);
+            if (gap) incomplete[key] = gap;
+          } catch (err) {
+            // What the client sent stays: a service that handles incomplete data itself may use it.
+            data[key] = slot.bundle;
+            incomplete[key] = completionFailed(slot.gap, err);
+          }
+          return;
+        }
         case 'fetch':
           try {
-            const value = slot.kind === 'fetch' ? await fhir!.get(slot.url) : await fhir!.completeBundle(slot.bundle);
+            const value = await fhir!.get(slot.url);
             data[key] = value;
-            (slot.kind === 'fetch' ? fetched : supplied).push(key);
-            if (hasNextLink(value)) truncated.push(key);
+            fetched.push(key);
+            const gap = remainingGap(value, fhir!);
+            if (gap) incomplete[key] = gap;
           } catch (err) {
-            if (err instanceof FhirAccessError && err.failure === 'not-found' && slot.kind === 'fetch' && !slot.url.includes('?')) {
+            if (err instanceof FhirAccessError && err.failure === 'not-found' && !slot.url.includes('?')) {
               data[key] = null; // a read that finds nothing: the data does not exist
               fetched.push(key);
             } else {
@@ -156,7 +200,17 @@ export async function resolvePrefetch(
     }),
   );
   const order = (keys: string[]): string[] => Object.keys(templates).filter((k) => keys.includes(k));
-  return { data, supplied: order(supplied), fetched: order(fetched), unavailable, truncated: order(truncated), deferred: order(deferred) };
+  const byKey = <T>(rec: Record<string, T>): Record<string, T> => Object.fromEntries(order(Object.keys(rec)).map((k) => [k, rec[k]!]));
+  return {
+    data,
+    supplied: order(supplied),
+    fetched: order(fetched),
+    completed: order(completed),
+    unavailable,
+    incomplete: byKey(incomplete),
+    deferred: order(deferred),
+    deferredIncomplete: byKey(deferredIncomplete),
+  };
 }
 
 const CONTEXT_PATIENT_READ = /^Patient\/\{\{\s*context\.patientId\s*\}\}$/;

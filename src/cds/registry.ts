@@ -60,6 +60,9 @@ export class ServiceRegistry {
       if (!def.prefetch || !Object.hasOwn(def.prefetch, key)) throw new Error(`service "${def.id}": deferred prefetch "${key}" is not declared`);
       if (ServiceRegistry.requiredKeys(def).includes(key)) throw new Error(`service "${def.id}": prefetch "${key}" cannot be both required and deferred`);
     }
+    for (const key of def.handlesIncomplete ?? []) {
+      if (!def.prefetch || !Object.hasOwn(def.prefetch, key)) throw new Error(`service "${def.id}": handlesIncomplete "${key}" is not declared`);
+    }
     const service: CdsServiceDefinition = Object.freeze({ ...def, hooks: Object.freeze([...def.hooks]) });
     this.services.set(def.id, service);
     // The service id keeps answering every hook (integrations made before per-hook ids), unlisted.

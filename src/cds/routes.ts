@@ -6,13 +6,16 @@ import { checkFhirServer } from '../fhir/allowlist.js';
 import { createFhirAccess, FhirAccessError, type FhirAccess } from '../fhir/fhir-access.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { InferenceError } from '../models/runtime.js';
+import { loadCardTemplates } from '../cards/templates.js';
 import { guardJsonBody } from './body-guard.js';
 import { pseudonymize, type DecisionStore } from '../store/index.js';
 import { cleanServiceResponse, pruneEmpty } from './json.js';
 import { profileOf, shapeForProfile, type ProfileRules } from './profiles/index.js';
+import { completionFailed } from './completeness.js';
+import { dataIncompleteOutput, IncompleteDataError, unhandledIncomplete, type DataIncompleteTemplates } from './incomplete.js';
 import { foreignPatientKeys, resolvePrefetch } from './prefetch.js';
 import { ServiceRegistry, type ServiceRoute } from './registry.js';
-import type { CdsHandlerOutput, CdsHookRequest, CdsServiceResponse, FeedbackItem, PrefetchResult, Provenance } from './types.js';
+import type { CdsHandlerOutput, CdsHookRequest, CdsServiceDefinition, CdsServiceResponse, FeedbackItem, IncompleteData, PrefetchResult, Provenance } from './types.js';
 import type { Validation, Validators } from './validation.js';
 
 export interface CdsRoutesDeps {
@@ -30,6 +33,8 @@ export interface CdsRoutesDeps {
   readonly authenticate: RequestHandler;
   /** How cards are shaped per client profile (cards/profiles.json). */
   readonly profileRules: ProfileRules;
+  /** Card wording folder (`cards/`): the core's data-incomplete card lives there. */
+  readonly cardsDir: string;
 }
 
 const MAX_JSON_DEPTH = 64;
@@ -56,6 +61,7 @@ function findService(registry: ServiceRegistry, id: string): ServiceRoute {
 export function cdsRoutes(deps: CdsRoutesDeps): Router {
   const { config, registry, validators, store, metrics } = deps;
   const router = Router();
+  const incompleteCard = loadCardTemplates<DataIncompleteTemplates>(deps.cardsDir, 'data-incomplete');
 
   // Spec 2.0 §Discovery: {baseUrl}/cds-services, always available over GET.
   router.get('/cds-services', deps.authenticate, (_req, res) => {
@@ -120,16 +126,12 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
       if (request.fhirServer) {
         const allowed = req.client?.client.fhir_servers ?? deps.defaultFhirServers;
         const baseUrl = checkFhirServer(request.fhirServer, allowed, config.allowHttpFhir);
+        const access = { baseUrl, timeoutMs: config.fhirTimeoutMs, maxPages: config.fhirMaxPages, maxResponseBytes: config.fhirMaxResponseBytes, signal };
         // The token is used for this request's FHIR server only and is never stored or logged.
-        if (request.fhirAuthorization) {
-          fhir = createFhirAccess({
-            baseUrl,
-            accessToken: request.fhirAuthorization.access_token,
-            timeoutMs: config.fhirTimeoutMs,
-            maxPages: config.fhirMaxPages,
-            signal,
-          });
-        }
+        if (request.fhirAuthorization) fhir = createFhirAccess({ ...access, accessToken: request.fhirAuthorization.access_token });
+        // Without a token, only a server its client declared open (`fhir_open`; with auth off, the
+        // default servers, i.e. the sandbox's) is read, with no Authorization header at all.
+        else if (req.client ? req.client.client.fhir_open === true : config.authDisabled) fhir = createFhirAccess(access);
       }
 
       const prefetch = await resolvePrefetch(service.prefetch ?? {}, request, fhir, service.deferredPrefetch);
@@ -137,7 +139,8 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
       metrics.prefetchKeys.inc({ service: service.id, source: 'supplied' }, prefetch.supplied.length);
       metrics.prefetchKeys.inc({ service: service.id, source: 'fetched' }, prefetch.fetched.length);
       metrics.prefetchKeys.inc({ service: service.id, source: 'unavailable' }, Object.keys(prefetch.unavailable).length);
-      res.locals['prefetch'] = { supplied: prefetch.supplied, fetched: prefetch.fetched };
+      metrics.prefetchKeys.inc({ service: service.id, source: 'incomplete' }, Object.keys(prefetch.incomplete).length);
+      res.locals['prefetch'] = { supplied: prefetch.supplied, fetched: prefetch.fetched, completed: prefetch.completed, incomplete: Object.keys(prefetch.incomplete) };
 
       const foreign = foreignPatientKeys(service.prefetch ?? {}, request, prefetch);
       if (foreign.length > 0) {
@@ -156,15 +159,34 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
         );
       }
 
-      const output = await service.handler({
-        request,
-        prefetch,
-        ...(fhir ? { fhir } : {}),
-        ...(req.client ? { client: req.client } : {}),
-        log: req.log.child({ serviceId: service.id, hookInstance: request.hookInstance }),
-        signal,
-        now: new Date(),
-      });
+      // Data received incomplete are never scored: one card says so, for every service, unless the
+      // service handles that key itself. Counts and causes are logged, never URLs or identifiers.
+      const incompleteAnswer = (incomplete: Readonly<Record<string, IncompleteData>>): CdsHandlerOutput => {
+        req.log.info({ serviceId: service.id, incomplete: Object.fromEntries(Object.entries(incomplete).map(([k, v]) => [k, v.cause])) }, 'data received incomplete: no assessment');
+        return dataIncompleteOutput(service, incomplete, incompleteCard, { hookInstance: request.hookInstance, maxPages: config.fhirMaxPages });
+      };
+      const unhandled = unhandledIncomplete(service, prefetch.incomplete);
+      let output: CdsHandlerOutput;
+      if (Object.keys(unhandled).length > 0) output = incompleteAnswer(unhandled);
+      else {
+        try {
+          output = await service.handler({
+            request,
+            prefetch,
+            ...(fhir ? { fhir } : {}),
+            ...(req.client ? { client: req.client } : {}),
+            log: req.log.child({ serviceId: service.id, hookInstance: request.hookInstance }),
+            signal,
+            now: new Date(),
+          });
+        } catch (err) {
+          if (err instanceof IncompleteDataError) output = incompleteAnswer(err.incomplete);
+          // The handler's own fetch was to complete what the client sent incomplete: said as such, not 412.
+          else if (err instanceof FhirAccessError && Object.keys(prefetch.deferredIncomplete).length > 0) {
+            output = incompleteAnswer(Object.fromEntries(Object.entries(prefetch.deferredIncomplete).map(([k, gap]) => [k, completionFailed(gap, err)])));
+          } else throw err;
+        }
+      }
       provenance = (output as CdsHandlerOutput).provenance;
       const { provenance: _internal, ...sendable } = output as CdsHandlerOutput;
       // Shaped for the caller's EHR (topic codes, what it can apply) before validation, so what is checked is what is sent.

@@ -136,18 +136,65 @@ export interface PrefetchResult {
   readonly supplied: readonly string[];
   /** Keys fetched from the FHIR server. */
   readonly fetched: readonly string[];
+  /** Supplied keys whose visibly incomplete Bundle was completed from the FHIR server (also listed in `supplied`). */
+  readonly completed: readonly string[];
   /** Keys neither supplied nor fetchable, with why. */
   readonly unavailable: Readonly<Record<string, string>>;
-  /** Keys whose search result was cut at the page limit. */
-  readonly truncated: readonly string[];
-  /** Keys the client did not supply that the service fetches itself (`deferredPrefetch`). */
+  /**
+   * Keys whose data are visibly incomplete (a search Bundle with a `next` link, or a `total` above its
+   * matches) and could not be completed, with why. Their partial data stay in `data`; the core answers
+   * with the data-incomplete card instead of calling the handler, unless the service declared the key
+   * in `handlesIncomplete`.
+   */
+  readonly incomplete: Readonly<Record<string, IncompleteData>>;
+  /** Keys the client did not supply (or supplied visibly incomplete) that the service fetches itself (`deferredPrefetch`). */
   readonly deferred: readonly string[];
+  /**
+   * Deferred keys the client supplied visibly incomplete, left to the handler to complete with its
+   * own query (also in `deferred`): what the client sent, so that a failure of that fetch is
+   * answered with the data-incomplete card, as a failed completion is for any other key.
+   */
+  readonly deferredIncomplete: Readonly<Record<string, BundleGap>>;
+}
+
+/** How a search Bundle shows it is not the whole result. */
+export interface BundleGap {
+  /** Match entries in hand. */
+  readonly matches: number;
+  /** The Bundle's `total`, when it states one. */
+  readonly total?: number;
+  /** The `next` link, when there is one ('' when it names no URL). */
+  readonly next?: string;
+}
+
+/** Why incomplete data could not be completed: each calls for a different remedy on the card. */
+export type IncompleteCause =
+  /** No FHIR access in the request (no fhirAuthorization, and the client's server is not open). */
+  | 'no-fhir-access'
+  /** The FHIR server failed (error, timeout, deadline, refused, too large). */
+  | 'fhir-error'
+  /** Paging stopped at FHIR_MAX_PAGES. */
+  | 'page-limit'
+  /** The next-page link leaves the request's FHIR server: never followed. */
+  | 'foreign-link'
+  /** The server's pages ended with fewer matches than its own `total`. */
+  | 'short-pages';
+
+/** One incomplete key: what was received and why the rest could not be had. */
+export interface IncompleteData {
+  /** In words, for the card, the logs and diagnostics; never a URL or an identifier. */
+  readonly reason: string;
+  readonly cause: IncompleteCause;
+  /** Search matches in hand. */
+  readonly received: number;
+  /** The server's stated `total`, when it gave one. */
+  readonly total?: number;
 }
 
 export interface CdsHandlerInput {
   readonly request: CdsHookRequest;
   readonly prefetch: PrefetchResult;
-  /** FHIR access for further queries, when the request carried fhirServer + fhirAuthorization. */
+  /** FHIR access for further queries: the request carried fhirServer + fhirAuthorization, or fhirServer is open to its client (`fhir_open`). */
   readonly fhir?: FhirAccess;
   readonly client?: ClientIdentity;
   readonly log: Logger;
@@ -189,9 +236,17 @@ export interface CdsServiceDefinition {
   /**
    * Keys the handler fetches itself when the client did not supply them, with queries a template
    * cannot express (e.g. date windows relative to now, spec 2.0 tokens have no dates). The core
-   * neither fetches them nor answers 412 for them; a supplied paginated Bundle is still completed.
+   * neither fetches them nor answers 412 for them. A supplied Bundle that is visibly incomplete is
+   * left to the handler too when the FHIR server can be reached (its own query completes it), and
+   * is incomplete (the data-incomplete card) when it cannot.
    */
   readonly deferredPrefetch?: readonly string[];
+  /**
+   * Keys whose incomplete data the handler deals with itself (opt-in). For every other key, data
+   * received incomplete make the core answer one data-incomplete card without calling the handler:
+   * no score and no data-sufficiency claim rests on a partial record.
+   */
+  readonly handlesIncomplete?: readonly string[];
   readonly usageRequirements?: string;
   readonly extension?: Extension;
   readonly handler: CdsHandler;

@@ -44,6 +44,8 @@ export interface AppConfig {
   readonly prefetchDeadlineMs: number;
   /** Maximum search pages followed for one prefetch key. */
   readonly fhirMaxPages: number;
+  /** Largest FHIR response body read (one search page or resource); a larger one is cut off unread. */
+  readonly fhirMaxResponseBytes: number;
   /** Allow `http://` FHIR servers (sandbox only unless set). */
   readonly allowHttpFhir: boolean;
   /** Clock skew tolerated on exp/iat/nbf. */
@@ -228,6 +230,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     fhirTimeoutMs: int(env, 'FHIR_TIMEOUT_MS', 3000, 100, 60000),
     prefetchDeadlineMs: int(env, 'PREFETCH_DEADLINE_MS', 5000, 100, 120000),
     fhirMaxPages: int(env, 'FHIR_MAX_PAGES', 20, 1, 1000),
+    // One 1,000-entry page of CGM Observations is about 0.6 MB; 16 MiB bounds what one answer can cost.
+    fhirMaxResponseBytes: int(env, 'FHIR_MAX_RESPONSE_BYTES', 16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     allowHttpFhir: bool(env, 'ALLOW_HTTP_FHIR', sandbox),
     jwtClockSkewSeconds: int(env, 'JWT_CLOCK_SKEW_SECONDS', 60, 0, 600),
     jwtMaxLifetimeSeconds: int(env, 'JWT_MAX_LIFETIME_SECONDS', 3600, 60, 86400),

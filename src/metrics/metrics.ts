@@ -24,7 +24,7 @@ export class Metrics {
   });
   readonly prefetchKeys = new Counter({
     name: 'cds_prefetch_keys_total',
-    help: 'Prefetch keys by service and how they were obtained (supplied, fetched, unavailable)',
+    help: 'Prefetch keys by service and how they were obtained (supplied, fetched, unavailable, incomplete)',
     labelNames: ['service', 'source'] as const,
     registers: [this.registry],
   });

@@ -28,8 +28,9 @@ export async function ensureSandboxClientKey(dir: string): Promise<SandboxClient
   return { dir, privateJwk, publicJwk };
 }
 
+/** The sandbox EHR's entry: its FHIR server is the open sandbox one, readable without a token (`fhir_open`). */
 export function sandboxTrustedClient(publicJwk: JWK, fhirBaseUrl: string): TrustedClient {
-  return { iss: SANDBOX_ISSUER, jwks: { keys: [publicJwk] }, fhir_servers: [fhirBaseUrl] };
+  return { iss: SANDBOX_ISSUER, jwks: { keys: [publicJwk] }, fhir_servers: [fhirBaseUrl], fhir_open: true };
 }
 
 /** Signs a CDS Hooks client JWT for `audience` (the endpoint URL), valid 5 minutes. */

@@ -48,6 +48,7 @@ describe('configuration', () => {
     ['CGM_HIGH_RISK_CONDITIONS', 'snomed|46177005'],
     ['AGP_LINK_TTL_SECONDS', '5'],
     ['AGP_MAX_LINKS', 'many'],
+    ['FHIR_MAX_RESPONSE_BYTES', '10'],
   ])('a bad %s (%s) stops the start with a message naming the variable', (name, value) => {
     let err: unknown;
     try {

@@ -144,7 +144,14 @@ export function echoService(overrides: Partial<CdsServiceDefinition> = {}): CdsS
           indicator: 'info',
           source: { label: 'Test' },
           extension: {
-            'org.precision-cds.test': { supplied: prefetch.supplied, fetched: prefetch.fetched, deferred: prefetch.deferred, data: prefetch.data },
+            'org.precision-cds.test': {
+              supplied: prefetch.supplied,
+              fetched: prefetch.fetched,
+              completed: prefetch.completed,
+              incomplete: prefetch.incomplete,
+              deferred: prefetch.deferred,
+              data: prefetch.data,
+            },
           },
         },
       ],

@@ -46,7 +46,15 @@ describe('prefetch fallback to the FHIR server (spec 2.0 §Prefetch)', () => {
     });
 
   const echo = (res: request.Response) =>
-    res.body.cards[0].extension['org.precision-cds.test'] as { supplied?: string[]; fetched?: string[]; deferred?: string[]; data: Record<string, Bundle> };
+    res.body.cards[0].extension['org.precision-cds.test'] as {
+      supplied?: string[];
+      fetched?: string[];
+      deferred?: string[];
+      incomplete?: Record<string, { cause: string; reason: string; received: number; total?: number }>;
+      data: Record<string, Bundle>;
+    };
+  const incompleteCard = (res: request.Response) =>
+    res.body.cards[0].extension['org.precision-cds.data-incomplete'] as { keys: { key: string; cause: string; received: number; total?: number }[] } | undefined;
 
   beforeAll(async () => {
     sandbox = await startSandboxFhirServer({ port: 0, rebaseDates: false });
@@ -148,11 +156,24 @@ describe('prefetch fallback to the FHIR server (spec 2.0 §Prefetch)', () => {
     expect(echo(res).deferred ?? []).toEqual([]); // empty arrays are pruned from responses
   });
 
-  it('stops paging at FHIR_MAX_PAGES', async () => {
+  // These two pinned "the handler gets the cut data" before data received incomplete were refused in
+  // the core; the handler now sees them only when it declares it handles the key (handlesIncomplete).
+  it('stops paging at FHIR_MAX_PAGES: the key is incomplete, and the core answers instead of the service', async () => {
     const h = await harness({ FHIR_MAX_PAGES: '2' });
     const res = await call(h, withFhir());
     expect(res.status).toBe(200);
+    expect(incompleteCard(res)?.keys).toEqual([{ key: 'sbp', cause: 'page-limit', received: 100, total: SBP_COUNT, reason: expect.any(String) }]);
+  });
+
+  it('stops paging at FHIR_MAX_PAGES: a service that handles the key itself gets the 100 read, marked incomplete', async () => {
+    const h = await createHarness({
+      services: [{ ...service, handlesIncomplete: ['sbp'] }],
+      env: { ALLOW_HTTP_FHIR: 'true', FHIR_MAX_PAGES: '2' },
+      clients: (key) => [{ iss: TEST_ISSUER, jwks: { keys: [key.publicJwk] }, fhir_servers: [proxy.baseUrl] }],
+    });
+    const res = await call(h, withFhir());
     expect(echo(res).data['sbp']?.entry).toHaveLength(100);
+    expect(echo(res).incomplete?.['sbp']).toMatchObject({ cause: 'page-limit', received: 100, total: SBP_COUNT });
   });
 
   it('does not follow a paging link to another server (the token stays home)', async () => {
@@ -161,7 +182,7 @@ describe('prefetch fallback to the FHIR server (spec 2.0 §Prefetch)', () => {
     const res = await call(h, withFhir());
     expect(res.status).toBe(200);
     expect(foreignHits).toBe(0);
-    expect(echo(res).data['sbp']?.entry).toHaveLength(50);
+    expect(incompleteCard(res)?.keys).toEqual([{ key: 'sbp', cause: 'foreign-link', received: 50, total: SBP_COUNT, reason: expect.any(String) }]);
   });
 
   it('a read that finds nothing means no data (null), not a failure', async () => {

@@ -61,7 +61,7 @@ export function fixturePrefetch(templates: Readonly<Record<string, string>>, pat
       data[key] = resources.find((x) => x.resourceType === type && x.id === id) ?? null;
     }
   }
-  return { data, supplied: Object.keys(data), fetched: [], unavailable: {}, truncated: [], deferred: [] };
+  return { data, supplied: Object.keys(data), fetched: [], completed: [], unavailable: {}, incomplete: {}, deferred: [], deferredIncomplete: {} };
 }
 
 /** A draft MedicationRequest as an EHR sends it: the drug as a contained Medication (Epic) or a concept. */

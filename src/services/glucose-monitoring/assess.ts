@@ -24,9 +24,10 @@ export interface CgmRecord {
   readonly devices: readonly Device[];
   /** Whether the conditions could be read (else the high-risk list could not be checked). */
   readonly conditionsKnown: boolean;
-  /** Periods whose readings could not all be fetched (paging stopped at the limit). */
-  readonly incomplete?: readonly ('current' | 'previous')[];
-  /** Why the previous period's readings could not be fetched at all. */
+  /**
+   * Why the previous period's readings could not be had (fetch failed or cut): no comparison.
+   * (Incomplete current readings never get here: the core answers its data-incomplete card.)
+   */
   readonly previousFailed?: string;
 }
 
@@ -59,8 +60,6 @@ export interface PeriodView {
   readonly level2EventsSeen?: number;
   /** Summary Observations used, as references. */
   readonly reportedBy?: readonly string[];
-  /** Not all of the period's readings could be fetched: not scored whatever was captured. */
-  readonly incomplete?: boolean;
 }
 
 export type FindingGroup = 'hypo' | 'hyper' | 'variability';
@@ -178,12 +177,6 @@ export function compare(cur: Partial<GlycemicMetrics>, prev: Partial<GlycemicMet
   return { ...(tir !== undefined ? { tirPoints: tir } : {}), ...(tbr70 !== undefined ? { tbr70Points: tbr70 } : {}), ...(tbr54 !== undefined ? { tbr54Points: tbr54 } : {}), direction };
 }
 
-/** A period that is not scored shows no metrics, whatever its readings would give. */
-function withoutMetrics(p: PeriodView): PeriodView {
-  const { metrics: _unscored, ...rest } = p;
-  return rest;
-}
-
 function computedView(all: readonly Reading[], period: Period, interval: number): PeriodView {
   const s = summarisePeriod(all, period, interval);
   return {
@@ -234,9 +227,6 @@ export function assessGlucose(record: CgmRecord, now: Date, opts: CgmOptions): C
     const interval = samplingIntervalMinutes(set.readings);
     const cur = computedView(set.readings, current, interval);
     const prev = computedView(set.readings, previous, interval);
-    const curIncomplete = record.incomplete?.includes('current') ?? false;
-    // Partial data would bias every metric (the oldest readings are the ones missing): not scored.
-    if (curIncomplete) notes.push('Not all readings of the last 14 days could be fetched (the paging limit was reached), so the period is not scored.');
     const base = {
       source: 'computed' as const,
       targets,
@@ -250,15 +240,9 @@ export function assessGlucose(record: CgmRecord, now: Date, opts: CgmOptions): C
     }
     const previousUnavailable =
       record.previousFailed ??
-      (record.incomplete?.includes('previous')
-        ? 'not all readings of the previous 14 days could be fetched'
-        : prev.readings === 0
-          ? 'no CGM readings in the previous 14 days'
-          : !prev.sufficient
-            ? 'the previous 14 days have too little data to compare'
-            : undefined);
-    if (!cur.sufficient || curIncomplete) {
-      return { ...base, status: 'insufficient', current: curIncomplete ? { ...withoutMetrics(cur), sufficient: false, incomplete: true } : cur, previous: prev, findings: [], severity: (cur.level2EventsSeen ?? 0) > 0 ? 'warning' : 'none', ...(previousUnavailable ? { previousUnavailable } : {}) };
+      (prev.readings === 0 ? 'no CGM readings in the previous 14 days' : !prev.sufficient ? 'the previous 14 days have too little data to compare' : undefined);
+    if (!cur.sufficient) {
+      return { ...base, status: 'insufficient', current: cur, previous: prev, findings: [], severity: (cur.level2EventsSeen ?? 0) > 0 ? 'warning' : 'none', ...(previousUnavailable ? { previousUnavailable } : {}) };
     }
     const findings = findOffTarget(cur.metrics!, targets.set);
     const change = !previousUnavailable ? compare(cur.metrics!, prev.metrics!) : undefined;

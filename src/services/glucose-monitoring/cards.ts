@@ -137,7 +137,7 @@ function dataLine(a: CgmAssessment, t: CgmCardTemplates): string {
     expected: (p.expectedReadings ?? 0).toLocaleString('en-US'),
     interval: String(p.intervalMinutes ?? 5),
     days: String(p.daysWithData ?? 0),
-    sufficiency: p.incomplete ? 'not scored, because the readings are incomplete' : p.sufficient ? t.statement['sufficient']! : t.statement['insufficient']!,
+    sufficiency: p.sufficient ? t.statement['sufficient']! : t.statement['insufficient']!,
   });
 }
 
@@ -245,9 +245,8 @@ export function buildCard(a: CgmAssessment, t: CgmCardTemplates, ctx: CardContex
   } else if (kind === 'cgm-insufficient') {
     const events = a.current.level2EventsSeen ?? 0;
     const captured = pct(a.current.capturedPercent ?? 0);
-    summary = a.current.incomplete
-      ? t.summary['incomplete']!
-      : a.source === 'reported'
+    summary =
+      a.source === 'reported'
         ? fill(t.summary['insufficientReported']!, { captured })
         : events > 0
           ? fill(t.summary['insufficientWithEvents']!, { captured, count: String(events) })

@@ -4,9 +4,11 @@
  * itself, both at once, each paged to its end under the request's deadline: about 4,000
  * Observations per period at 5-minute sampling, and nothing older.
  */
-import type { Bundle, Observation } from 'fhir/r4.js';
+import type { Observation } from 'fhir/r4.js';
 import type { FhirAccess } from '../../fhir/fhir-access.js';
 import { resourcesOf } from '../../fhir/bundle.js';
+import { remainingGap } from '../../cds/completeness.js';
+import type { IncompleteData } from '../../cds/types.js';
 import { CGM_CODES, tokensOf } from './codes.js';
 import type { Period } from './metrics.js';
 
@@ -37,28 +39,34 @@ export function periodQuery(patientId: string, period: Period): string {
 
 export interface FetchedReadings {
   readonly observations: readonly Observation[];
-  /** A period whose paging stopped at the page limit: its data is incomplete. */
-  readonly truncated: readonly ('current' | 'previous')[];
-  /** Why the previous period could not be had (the current one is required; its failure throws). */
+  /**
+   * Why the current period's readings are incomplete (paging stopped early): the caller must not
+   * score them, nor say how much data there is (the core's data-incomplete card says why instead).
+   */
+  readonly currentIncomplete?: IncompleteData;
+  /** Why there is no comparison: the previous period could not be fetched, or not all of it. */
   readonly previousFailed?: string;
 }
 
-const hasNext = (b: Bundle): boolean => !!b.link?.some((l) => l.relation === 'next');
-
 /**
  * Fetches both periods concurrently. A failure of the current period throws (the caller answers
- * 412: no data, no card); a failure of the previous one only loses the comparison.
+ * 412: no data, no card); a failure or cut of the previous one only loses the comparison, since
+ * each period is its own date-bounded search and the current one stands on its own.
  */
 export async function fetchReadings(fhir: FhirAccess, patientId: string, current: Period, previous: Period): Promise<FetchedReadings> {
   const [cur, prev] = await Promise.allSettled([fhir.get(periodQuery(patientId, current)), fhir.get(periodQuery(patientId, previous))]);
   if (cur.status === 'rejected') throw cur.reason;
-  const truncated: ('current' | 'previous')[] = [];
   const observations = resourcesOf<Observation>(cur.value, 'Observation');
-  if (cur.value.resourceType === 'Bundle' && hasNext(cur.value)) truncated.push('current');
+  const curGap = remainingGap(cur.value, fhir);
+  const currentIncomplete = curGap ? { ...curGap, reason: `reading the last 14 days from the FHIR server: ${curGap.reason}` } : undefined;
   if (prev.status === 'rejected') {
     const why = (prev.reason as { failure?: string })?.failure ?? 'error';
-    return { observations, truncated, previousFailed: `the previous 14 days could not be fetched from the FHIR server (${why})` };
+    return { observations, ...(currentIncomplete ? { currentIncomplete } : {}), previousFailed: `the previous 14 days could not be fetched from the FHIR server (${why})` };
   }
-  if (prev.value.resourceType === 'Bundle' && hasNext(prev.value)) truncated.push('previous');
-  return { observations: [...observations, ...resourcesOf<Observation>(prev.value, 'Observation')], truncated };
+  const prevGap = remainingGap(prev.value, fhir);
+  return {
+    observations: [...observations, ...resourcesOf<Observation>(prev.value, 'Observation')],
+    ...(currentIncomplete ? { currentIncomplete } : {}),
+    ...(prevGap ? { previousFailed: `not all readings of the previous 14 days could be fetched (${prevGap.reason})` } : {}),
+  };
 }

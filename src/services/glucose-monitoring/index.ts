@@ -4,6 +4,7 @@ import { loadCardTemplates } from '../../cards/templates.js';
 import type { CdsServiceDefinition } from '../../cds/types.js';
 import { resourcesOf } from '../../fhir/bundle.js';
 import { HttpError } from '../../errors/http-error.js';
+import { IncompleteDataError } from '../../cds/incomplete.js';
 import type { ConditionCategory } from '../cardiovascular-risk/features/codes.js';
 import { agpProfile, type AgpChart } from './agp.js';
 import { assessGlucose, type CgmAssessment, type CgmRecord } from './assess.js';
@@ -102,7 +103,6 @@ export function glucoseMonitoringService(deps: CgmServiceDeps): CdsServiceDefini
       const previous = { start: now.getTime() - 2 * periodMs, end: current.start };
 
       let readings: readonly Observation[];
-      let incomplete: ('current' | 'previous')[] = [];
       let previousFailed: string | undefined;
       if (prefetch.deferred.includes('cgmReadings')) {
         if (!fhir) {
@@ -111,13 +111,13 @@ export function glucoseMonitoringService(deps: CgmServiceDeps): CdsServiceDefini
           ]);
         }
         const fetched = await fetchReadings(fhir, patientId, current, previous);
+        // Partial readings would bias every metric and the data-sufficiency figure: the core says why instead.
+        if (fetched.currentIncomplete) throw new IncompleteDataError({ cgmReadings: fetched.currentIncomplete });
         readings = fetched.observations;
-        incomplete = [...fetched.truncated];
         previousFailed = fetched.previousFailed;
       } else {
+        // Supplied: whole, or completed by the core (an incomplete Bundle never reaches this handler).
         readings = resourcesOf<Observation>(d['cgmReadings'], 'Observation');
-        // A supplied search cut at the page limit lacks its oldest readings: both periods may be short.
-        if (prefetch.truncated.includes('cgmReadings')) incomplete = ['previous'];
       }
       const record: CgmRecord = {
         patientId,
@@ -127,7 +127,6 @@ export function glucoseMonitoringService(deps: CgmServiceDeps): CdsServiceDefini
         readings,
         summaries: resourcesOf<Observation>(d['cgmSummary'], 'Observation'),
         devices: resourcesOf<Device>(d['devices'], 'Device'),
-        incomplete,
         ...(previousFailed ? { previousFailed } : {}),
       };
       const assessment = assessGlucose(record, now, { highRisk });

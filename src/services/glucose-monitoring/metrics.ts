@@ -12,10 +12,11 @@ import { CONSENSUS } from './knowledge.js';
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-/** One sensor reading, already converted to whole mg/dL (see readings.ts). */
+/** One sensor reading in mg/dL (see readings.ts). */
 export interface Reading {
   /** Epoch milliseconds. */
   readonly t: number;
+  /** As reported when recorded in mg/dL (not rounded); converted from mmol/L and rounded to whole mg/dL otherwise. */
   readonly mgdl: number;
   /** Minute of the day on the reading's own clock (its timestamp's UTC offset), for the AGP. */
   readonly minuteOfDay: number;

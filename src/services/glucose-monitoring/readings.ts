@@ -131,11 +131,13 @@ export function readingTime(text: string | undefined): { t: number; minuteOfDay:
 }
 
 /**
- * Readings inside `window` from CGM Observations. mmol/L is converted at 18.016 mg/dL per mmol/L
- * and every value is rounded to the whole mg/dL CGM devices report, so the consensus mmol/L
- * bounds (3.0, 3.9, 10.0, 13.9) fall on the mg/dL ones (54, 70, 180, 250) and a mmol/L series
- * gives the same metrics as its mg/dL original. Values below 20 or above 600 mg/dL are dropped
- * and counted; so are duplicates, unusable and not-final readings. Inputs are not modified.
+ * Readings inside `window` from CGM Observations. mg/dL values are classified exactly as
+ * reported: 180.4 mg/dL is above 180 (the consensus bands are strict outside 70-180 inclusive;
+ * rounding it to 180 would count a high reading as in range). Only a value converted from mmol/L
+ * (at 18.016 mg/dL per mmol/L) is rounded, to the whole mg/dL a CGM device reports, so the
+ * consensus mmol/L bounds (3.0, 3.9, 10.0, 13.9) fall on the mg/dL ones (54, 70, 180, 250) and a
+ * mmol/L series gives the same metrics as its mg/dL original. Values below 20 or above 600 mg/dL
+ * are dropped and counted; so are duplicates, unusable and not-final readings. Inputs are not modified.
  */
 export function extractReadings(observations: readonly Observation[], devices: readonly Device[], window: Period, patientId: string): ReadingSet {
   const cgmDevices = cgmDeviceRefs(devices);
@@ -179,7 +181,7 @@ export function extractReadings(observations: readonly Observation[], devices: r
     if (unit === 'mmol/L') mmolCount += 1;
     else mgdlCount += 1;
     if (kind.generic) taggedGeneric += 1;
-    raw.push({ t: when.t, minuteOfDay: when.minuteOfDay, mgdl: Math.round(mgdlExact) });
+    raw.push({ t: when.t, minuteOfDay: when.minuteOfDay, mgdl: unit === 'mmol/L' ? Math.round(mgdlExact) : value });
   }
   raw.sort((a, b) => a.t - b.t);
   const readings: Reading[] = [];

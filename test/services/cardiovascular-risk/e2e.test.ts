@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import type { FhirResource } from 'fhir/r4.js';
+import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { CARDS_DIR, MODELS_DIR } from '../../../src/app.js';
+import { renderTemplate } from '../../../src/cds/prefetch.js';
 import { ModelRuntime } from '../../../src/models/runtime.js';
 import { pce as pceReference } from '../../../src/models/reference/pce.js';
 import { startSandboxFhirServer } from '../../../src/sandbox/fhir-server.js';
@@ -166,6 +167,51 @@ describe('cardiovascular-risk on fixture patients', () => {
       const body = await invoke(id, 'prefetch');
       expect({ id, ok: validate(ext(body)), errors: validate.errors ?? null }).toEqual({ id, ok: true, errors: null });
     }
+  });
+
+  describe('lipids received incomplete: the same rule as every service (issue 3)', () => {
+    const patientId = 'cvd-high-risk-male';
+    const fhirAuthorization = { access_token: 'sandbox-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'precision-cds' };
+    const post = async (body: Record<string, unknown>) =>
+      request(h.app).post('/cds-services/cardiovascular-risk').set('Authorization', `Bearer ${await h.token('/cds-services/cardiovascular-risk')}`).send(body);
+    /** The first page of the lipids search at a client's own page size of 2: 2 of 5 entries and a next link. */
+    async function firstPageOfLipids(): Promise<Bundle> {
+      const r = renderTemplate(CVD_PREFETCH.lipids.replace('_count=100', '_count=2'), { patientId });
+      if (!r.ok) throw new Error(r.reason);
+      return (await (await fetch(`${sandbox.baseUrl}/${r.url}`)).json()) as Bundle;
+    }
+    const incompleteExt = (res: request.Response) => res.body.cards[0].extension['org.precision-cds.data-incomplete'] as { keys: { key: string; cause: string; received: number; total?: number }[] };
+
+    it('a first page of lipids and no FHIR access -> the data-incomplete card: no risk number, no statin advice', async () => {
+      const prefetch = { ...(await prefetchFor(patientId)), lipids: await firstPageOfLipids() };
+      const res = await post(patientViewRequest({ context: { userId: 'Practitioner/dr-1', patientId }, prefetch }));
+      expect(res.status).toBe(200);
+      expect(res.body.cards).toHaveLength(1);
+      expect(res.body.cards[0].extension[KEY]).toBeUndefined();
+      expect(res.body.cards[0].suggestions).toBeUndefined();
+      expect(incompleteExt(res).keys).toEqual([expect.objectContaining({ key: 'lipids', cause: 'no-fhir-access', received: 2, total: 5 })]);
+      expect(`${res.body.cards[0].summary} ${res.body.cards[0].detail}`).not.toMatch(/\d\s*%|risk \d/i);
+    });
+
+    it('lipids with a total above their entries and no next link, no FHIR access -> the same card', async () => {
+      const full = await prefetchFor(patientId);
+      const lipids = full['lipids'] as Bundle;
+      const cut: Bundle = { resourceType: 'Bundle', type: 'searchset', total: lipids.total!, entry: lipids.entry!.slice(0, 3) };
+      const res = await post(patientViewRequest({ context: { userId: 'Practitioner/dr-1', patientId }, prefetch: { ...full, lipids: cut } }));
+      expect(res.status).toBe(200);
+      expect(incompleteExt(res).keys).toEqual([expect.objectContaining({ key: 'lipids', cause: 'no-fhir-access', received: 3, total: 5 })]);
+    });
+
+    it('a first page of lipids with FHIR access -> completed from the FHIR server: the same cards as the full prefetch', async () => {
+      const full = await prefetchFor(patientId);
+      const context = { userId: 'Practitioner/dr-1', patientId };
+      const a = await post(patientViewRequest({ context, prefetch: full }));
+      const b = await post(patientViewRequest({ context, fhirServer: sandbox.baseUrl, fhirAuthorization, prefetch: { ...full, lipids: await firstPageOfLipids() } }));
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const strip = (x: unknown) => JSON.parse(JSON.stringify(x).replace(/"uuid":"[^"]+"/g, '"uuid":"-"'));
+      expect(strip(b.body.cards)).toEqual(strip(a.body.cards));
+      expect(b.body.cards[0].extension[KEY]).toBeDefined();
+    });
   });
 
   it('links each model card the card used, served by the service', async () => {

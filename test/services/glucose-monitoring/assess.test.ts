@@ -231,13 +231,12 @@ describe('computed statuses', () => {
     expect(a.current.metrics).toBeUndefined();
     expect(a.severity).toBe('warning');
   });
-  it('an incomplete current period (paging limit) is not scored, whatever was captured', () => {
-    const a = assessGlucose(record({ readings: readings(PREV_START, END), incomplete: ['current'] }), NOW, OPTS)!;
-    expect(a.status).toBe('insufficient');
-    expect(a.current.incomplete).toBe(true);
-    expect(a.current.sufficient).toBe(false);
-    expect(a.current.metrics).toBeUndefined();
-    expect(a.findings).toEqual([]);
+  it('a previous period that could not all be fetched: the current one is scored, not compared, and says why', () => {
+    const why = 'not all readings of the previous 14 days could be fetched (paging stopped at FHIR_MAX_PAGES)';
+    const a = assessGlucose(record({ readings: readings(PREV_START, END), previousFailed: why }), NOW, OPTS)!;
+    expect(a.status).toBe('scored');
+    expect(a.change).toBeUndefined();
+    expect(a.previousUnavailable).toBe(why);
   });
   it('no readings in the current period but some in the previous: no-recent-data, latest reading named', () => {
     const a = assessGlucose(record({ readings: previousFull }), NOW, OPTS)!;

@@ -146,11 +146,10 @@ describe('summary stays under 140 characters in the worst cases', () => {
     expect(card(a).summary.length).toBeLessThan(140);
     expect(card({ ...a, displayUnit: 'mmol/L' }).summary.length).toBeLessThan(140);
   });
-  it('insufficient reported, incomplete, no recent data, on target (reported, mmol/L)', () => {
+  it('insufficient reported, no recent data, on target (reported, mmol/L)', () => {
     const ins = reported({ status: 'insufficient', findings: [], severity: 'none', current: { ...reported().current, sufficient: false, capturedPercent: 100 } });
-    const incomplete = insufficient(0, { current: computedPeriod(CUR, undefined, { incomplete: true }) });
     const on = onTarget({ source: 'reported', displayUnit: 'mmol/L', current: { ...onTarget().current, metrics: { tirPercent: 100, tbr70Percent: 100 } } });
-    for (const a of [ins, incomplete, noRecentData(), on]) expect(card(a).summary.length).toBeLessThan(140);
+    for (const a of [ins, noRecentData(), on]) expect(card(a).summary.length).toBeLessThan(140);
   });
 });
 

@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { FhirResource } from 'fhir/r4.js';
 import { MemoryAgpLinkStore } from '../../../src/agp/link-store.js';
 import { CARDS_DIR } from '../../../src/app.js';
+import { renderTemplate } from '../../../src/cds/prefetch.js';
 import { startSandboxFhirServer } from '../../../src/sandbox/fhir-server.js';
 import { CGM_PREFETCH, glucoseMonitoringService } from '../../../src/services/glucose-monitoring/index.js';
 import { ehrPrefetch } from '../../helpers/ehr.js';
@@ -54,13 +55,13 @@ describe('glucose-monitoring on fixture patients', () => {
   let h: Harness;
   let hOnTarget: Harness;
 
-  const harness = (opts: { showOnTarget?: boolean; env?: Record<string, string> } = {}): Promise<Harness> =>
+  const harness = (opts: { showOnTarget?: boolean; env?: Record<string, string>; open?: boolean } = {}): Promise<Harness> =>
     createHarness({
       services: [glucoseMonitoringService({ cardsDir: CARDS_DIR, publicBaseUrl: TEST_BASE_URL, agpLinks: links, agpLinkTtlMs: TTL_MS, showOnTarget: opts.showOnTarget ?? false })],
       // The sandbox engine needs ~200 ms per 1,000-reading page; a loaded CI machine must not turn that into a 412.
       env: { ALLOW_HTTP_FHIR: 'true', PREFETCH_DEADLINE_MS: '30000', FHIR_TIMEOUT_MS: '20000', ...opts.env },
       agpLinks: links,
-      clients: (key) => [{ iss: TEST_ISSUER, jwks: { keys: [key.publicJwk] }, fhir_servers: [proxy.baseUrl, sandbox.baseUrl] }],
+      clients: (key) => [{ iss: TEST_ISSUER, jwks: { keys: [key.publicJwk] }, fhir_servers: [proxy.baseUrl, sandbox.baseUrl], ...(opts.open ? { fhir_open: true } : {}) }],
     });
 
   beforeAll(async () => {
@@ -205,11 +206,97 @@ describe('glucose-monitoring on fixture patients', () => {
     expect(e.current.readings!).toBeGreaterThan(3000);
   });
 
-  it('paging cut at FHIR_MAX_PAGES -> the period is not scored, and the card says why', async () => {
+  // Was: an "insufficient" card. Cut readings are not too few readings: the core's data-incomplete card says why instead.
+  it('paging cut at FHIR_MAX_PAGES -> not scored, no sufficiency claim: the data-incomplete card names cgmReadings and the page limit', async () => {
     const limited = await harness({ env: { FHIR_MAX_PAGES: '2' } });
     const b = await invoke('cgm-hypo', 'fhir', limited);
-    expect(ext(b).status).toBe('insufficient');
-    expect(b.cards[0]!.summary).toMatch(/could not all be fetched/);
+    expect(b.cards).toHaveLength(1);
+    expect(b.cards[0]!.extension[KEY]).toBeUndefined();
+    const e = b.cards[0]!.extension['org.precision-cds.data-incomplete'] as unknown as { keys: { key: string; cause: string; received: number }[] };
+    expect(e.keys).toEqual([expect.objectContaining({ key: 'cgmReadings', cause: 'page-limit', received: 2000 })]);
+    expect(`${b.cards[0]!.summary} ${b.cards[0]!.detail}`).not.toMatch(/insufficient|\d\s*%/i);
+  });
+
+  describe('a first page of cgmReadings and no fhirAuthorization, as the HL7 reference client sends (issue 3)', () => {
+    let hOpen: Harness;
+    beforeAll(async () => {
+      hOpen = await harness({ open: true });
+    });
+
+    /** Every key prefetched whole except cgmReadings, its first page only; fhirServer alone (the client's open mode). */
+    async function referenceClient(patientId: string) {
+      const context = { userId: 'Practitioner/dr-1', patientId };
+      const full = await ehrPrefetch(sandbox.baseUrl, CGM_PREFETCH, patientId);
+      const r = renderTemplate(CGM_PREFETCH.cgmReadings, { patientId });
+      if (!r.ok) throw new Error(r.reason);
+      const firstPage = (await (await fetch(`${proxy.baseUrl}/${r.url}`)).json()) as { total: number; entry: unknown[]; link: { relation: string }[] };
+      proxy.hits.length = 0;
+      return {
+        firstPage,
+        fullBody: patientViewRequest({ context, prefetch: full as Record<string, FhirResource | null> }),
+        firstPageBody: patientViewRequest({ context, fhirServer: proxy.baseUrl, prefetch: { ...full, cgmReadings: firstPage } }),
+      };
+    }
+
+    /**
+     * Readings lie on the UTC 5-minute grid and both 14-day windows end at the moment of the call:
+     * two calls compare exactly only when no reading crosses a window edge between them, i.e. when
+     * no 5-minute mark falls between them.
+     */
+    async function clearOfGridMark(budgetMs = 20_000): Promise<void> {
+      const toMark = 300_000 - (Date.now() % 300_000);
+      if (toMark < budgetMs) await new Promise((ok) => setTimeout(ok, toMark + 500));
+    }
+
+    it('the situation reported: 1,000 of 8,064 readings and a next link', async () => {
+      const { firstPage } = await referenceClient('cgm-hypo');
+      expect(firstPage.total).toBe(8064);
+      expect(firstPage.entry).toHaveLength(1000);
+      expect(firstPage.link.map((l) => l.relation)).toContain('next');
+    });
+
+    it('(i) a client with fhir_open: the readings are completed from its FHIR server without a token; metrics identical to the full prefetch', async () => {
+      const { fullBody, firstPageBody } = await referenceClient('cgm-hypo');
+      await clearOfGridMark();
+      const full = await post(hOpen, fullBody);
+      const completed = await post(hOpen, firstPageBody);
+      expect([full.status, completed.status]).toEqual([200, 200]);
+      const a = ext(full.body as Body);
+      const b = ext(completed.body as Body);
+      expect(b.status).toBe('scored');
+      expect(b.kind).toBe(a.kind);
+      // Everything but the window edges themselves (each call's own "now").
+      const periods = (e: Ext) => [e.current, e.previous].map((p) => ({ ...p, start: undefined, end: undefined }));
+      expect(periods(b)).toEqual(periods(a));
+      expect(b.offTarget).toEqual(a.offTarget);
+      expect(completed.body.cards[0].summary).toBe(full.body.cards[0].summary);
+      // cgmReadings is deferred: the service completes it with its own two date-bounded period
+      // searches, paged to their ends, all to the allowlisted server, none with an Authorization header.
+      expect(proxy.hits.length).toBeGreaterThanOrEqual(8);
+      for (const hit of proxy.hits) {
+        expect(decodeURIComponent(hit.url)).toMatch(/^\/fhir\/Observation\?.*date=ge\d{4}-/);
+        expect(hit.headers).not.toHaveProperty('authorization');
+      }
+    }, 120_000);
+
+    it('(ii) a client without fhir_open: the data-incomplete card, no score, no "insufficient", no percent captured, no FHIR call', async () => {
+      const { firstPageBody } = await referenceClient('cgm-hypo');
+      const res = await post(h, firstPageBody);
+      expect(res.status).toBe(200);
+      const cards = (res.body as Body).cards;
+      expect(cards).toHaveLength(1);
+      expect(cards[0]!.indicator).toBe('info');
+      expect(cards[0]!.extension[KEY]).toBeUndefined();
+      expect(cards[0]!.links).toBeUndefined();
+      const e = cards[0]!.extension['org.precision-cds.data-incomplete'] as unknown as { kind: string; assessed: boolean; keys: { key: string; cause: string; received: number; total: number }[] };
+      expect(e).toMatchObject({ kind: 'data-incomplete', assessed: false, keys: [{ key: 'cgmReadings', cause: 'no-fhir-access', received: 1000, total: 8064 }] });
+      const text = `${cards[0]!.summary}\n${cards[0]!.detail}`;
+      expect(text).not.toMatch(/insufficient/i);
+      expect(text).not.toMatch(/captured|\d\s*%/);
+      expect(text).toMatch(/1,000 of 8,064 entries/);
+      expect(text).toMatch(/fhir_open/);
+      expect(proxy.hits).toHaveLength(0);
+    });
   });
 
   it('cgmReadings neither prefetched nor fetchable -> 412 naming it', async () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bundle, CodeableConcept, Device, Observation } from 'fhir/r4.js';
-import { summarisePeriod } from '../../../src/services/glucose-monitoring/metrics.js';
+import { countLevel2Events, glycemicMetrics, summarisePeriod } from '../../../src/services/glucose-monitoring/metrics.js';
 import { cgmDeviceRefs, cgmKind, extractReadings, readingTime } from '../../../src/services/glucose-monitoring/readings.js';
 
 const MIN = 60_000;
@@ -131,6 +131,47 @@ describe('one-decimal mmol/L boundaries fall on the mg/dL ones', () => {
   });
   it('10.1 -> 182 (181.96): above 180', () => {
     expect(mmolReading(10.1)).toBe(182);
+  });
+});
+
+describe('mg/dL values are classified as reported, never rounded first (issue 4)', () => {
+  const t = (k: number): number => Date.UTC(2026, 4, 20, 8, 5 * k);
+  const one = (value: number, code = '99504-3', unit = 'mg/dL') => extract([obs({ code, value, unit })]).readings;
+  /** The one reading's band: 'tbr54' | 'tbr70' | 'tir' | 'tar180' | 'tar250' (the strictest that holds). */
+  const band = (value: number, code?: string, unit?: string): string => {
+    const m = glycemicMetrics(one(value, code, unit));
+    return m.tar250Percent === 100 ? 'tar250' : m.tar180Percent === 100 ? 'tar180' : m.tbr54Percent === 100 ? 'tbr54' : m.tbr70Percent === 100 ? 'tbr70' : 'tir';
+  };
+  it('180.4 mg/dL is kept as 180.4 and counts above 180 (rounding would have put it in range)', () => {
+    expect(one(180.4)[0]!.mgdl).toBe(180.4);
+    expect(band(180.4)).toBe('tar180');
+  });
+  it('180 and 70 mg/dL are in range (inclusive); 179.6 and 70.4 too', () => {
+    expect([band(180), band(70), band(179.6), band(70.4)]).toEqual(['tir', 'tir', 'tir', 'tir']);
+  });
+  it('69.6 mg/dL is below 70, 53.6 below 54 (rounding would have lifted both to the boundary)', () => {
+    expect(band(69.6)).toBe('tbr70');
+    expect(band(53.6)).toBe('tbr54');
+    expect(band(54)).toBe('tbr70');
+  });
+  it('250.4 mg/dL is above 250; 250 is above 180 but not above 250', () => {
+    expect(band(250.4)).toBe('tar250');
+    expect(band(250)).toBe('tar180');
+  });
+  it('a value converted from mmol/L is still rounded to whole mg/dL: 10.0 mmol/L -> 180 (180.16), in range; 10.02 -> 181 (180.52), above', () => {
+    expect(one(10.0, '105272-9', 'mmol/L')[0]!.mgdl).toBe(180);
+    expect(band(10.0, '105272-9', 'mmol/L')).toBe('tir');
+    expect(one(10.02, '105272-9', 'mmol/L')[0]!.mgdl).toBe(181);
+    expect(band(10.02, '105272-9', 'mmol/L')).toBe('tar180');
+  });
+  it('the mean keeps the reported decimals (180.4 and 179.6 average 180)', () => {
+    const r = extract([obs({ at: t(0), value: 180.4 }), obs({ at: t(1), value: 179.6 }), obs({ at: t(2), value: 180.3 })]).readings;
+    expect(glycemicMetrics(r).meanMgdl).toBeCloseTo((180.4 + 179.6 + 180.3) / 3, 10);
+  });
+  it('level-2 events count 53.6 mg/dL as below 54: three 5-minute readings make one event; at 54.0 none', () => {
+    const run = (v: number) => extract([0, 1, 2].map((k) => obs({ at: t(k), value: v }))).readings;
+    expect(countLevel2Events(run(53.6), 5)).toBe(1);
+    expect(countLevel2Events(run(54), 5)).toBe(0);
   });
 });
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { resolve } from 'node:path';
 import request from 'supertest';
-import type { FhirResource } from 'fhir/r4.js';
+import type { Bundle, FhirResource } from 'fhir/r4.js';
 import { CARDS_DIR, MODELS_DIR } from '../../../src/app.js';
+import { renderTemplate } from '../../../src/cds/prefetch.js';
 import { ModelRuntime } from '../../../src/models/runtime.js';
 import { iwpc } from '../../../src/models/reference/iwpc.js';
 import { startSandboxFhirServer } from '../../../src/sandbox/fhir-server.js';
@@ -198,6 +199,50 @@ describe('pharmacogenomics on fixture patients', () => {
     const [x, y] = [await call(), await call()];
     expect(y.map((c) => c.uuid)).toEqual(x.map((c) => c.uuid));
     expect(y.flatMap((c) => c.suggestions?.map((s) => s.uuid) ?? [])).toEqual(x.flatMap((c) => c.suggestions?.map((s) => s.uuid) ?? []));
+  });
+
+  describe('genomic results received incomplete: the same rule as every service (issue 3)', () => {
+    const patientId = 'pgx-cyp2c19-poor';
+    const drafts = [draft(patientId, '32968', 'clopidogrel')];
+    const context = { userId: 'Practitioner/dr-1', patientId, draftOrders: { resourceType: 'Bundle', type: 'collection', entry: drafts.map((resource) => ({ resource })) } };
+    const post = async (body: Record<string, unknown>) =>
+      request(h.app).post('/cds-services/pharmacogenomics').set('Authorization', `Bearer ${await h.token('/cds-services/pharmacogenomics')}`).send({ hook: 'order-sign', hookInstance: crypto.randomUUID(), context, ...body });
+    /** The first page of the genomics search at a client's own page size of 1: 1 of 2 results and a next link. */
+    async function firstPageOfGenomics(): Promise<Bundle> {
+      const r = renderTemplate(PGX_PREFETCH.genomics.replace('_count=200', '_count=1'), { patientId });
+      if (!r.ok) throw new Error(r.reason);
+      return (await (await fetch(`${sandbox.baseUrl}/${r.url}`)).json()) as Bundle;
+    }
+    const incompleteExt = (res: request.Response) => res.body.cards[0].extension['org.precision-cds.data-incomplete'] as { keys: { key: string; cause: string; received: number; total?: number }[] };
+
+    it('a first page of genomics and no FHIR access -> the data-incomplete card, no CPIC advice and no test-order card', async () => {
+      const res = await post({ prefetch: { ...(await prefetchFor(patientId)), genomics: await firstPageOfGenomics() } });
+      expect(res.status).toBe(200);
+      expect(res.body.cards).toHaveLength(1);
+      expect(res.body.cards[0].indicator).toBe('info');
+      expect(res.body.cards[0].extension[KEY]).toBeUndefined();
+      expect(res.body.cards[0].suggestions).toBeUndefined();
+      expect(incompleteExt(res).keys).toEqual([expect.objectContaining({ key: 'genomics', cause: 'no-fhir-access', received: 1, total: 2 })]);
+    });
+
+    it('genomics with a total above its entries and no next link, no FHIR access -> the same card', async () => {
+      const full = await prefetchFor(patientId);
+      const genomics = full['genomics'] as Bundle;
+      const res = await post({ prefetch: { ...full, genomics: { resourceType: 'Bundle', type: 'searchset', total: genomics.total!, entry: genomics.entry!.slice(1) } } });
+      expect(res.status).toBe(200);
+      expect(incompleteExt(res).keys).toEqual([expect.objectContaining({ key: 'genomics', received: 1, total: 2 })]);
+    });
+
+    it('a first page of genomics with FHIR access -> completed from the FHIR server: the same cards as the full prefetch', async () => {
+      const full = await prefetchFor(patientId);
+      const fhirAuthorization = { access_token: 'sandbox-token', token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'precision-cds' };
+      const hookInstance = crypto.randomUUID();
+      const a = await post({ hookInstance, prefetch: full });
+      const b = await post({ hookInstance, fhirServer: sandbox.baseUrl, fhirAuthorization, prefetch: { ...full, genomics: await firstPageOfGenomics() } });
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(b.body.cards).toEqual(a.body.cards);
+      expect(b.body.cards.some((c: CardOut) => c.indicator === 'critical')).toBe(true);
+    });
   });
 
   it('every card extension validates against PharmacogenomicsExtension in openapi/openapi.json', async () => {
