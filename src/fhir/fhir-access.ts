@@ -111,8 +111,8 @@ async function readBody(res: Response, maxBytes: number): Promise<string> {
 }
 
 /**
- * FHIR access over Node's fetch. (fhir-kit-client, used before, reads every body whole with
- * `response.text()`: no size limit, and nothing cancelled a body it did not want.)
+ * FHIR access over Node's fetch, reading each body as a bounded stream so that a body that is too large, late or
+ * unwanted is cancelled (its connection closed) rather than read whole or left half-read.
  */
 export function createFhirAccess(opts: FhirAccessOptions): FhirAccess {
   const base = opts.baseUrl.replace(/\/+$/, '');

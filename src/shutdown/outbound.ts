@@ -1,9 +1,7 @@
 /**
- * Outbound HTTP connections of this process: FHIR calls (fhir-kit-client uses the global
- * `fetch`), remote JWK Sets (jose uses `fetch`) and the sandbox readiness check all go through
- * the global undici dispatcher of Node's built-in `fetch`, which keeps idle connections alive.
- * (fhir-kit-client also passes an `agentkeepalive` agent, which `fetch` ignores: it never holds a
- * socket.)
+ * Outbound HTTP connections of this process: FHIR calls (src/fhir/fhir-access.ts), remote JWK
+ * Sets (jose) and the sandbox readiness check all use Node's built-in `fetch`, whose global undici
+ * dispatcher keeps idle connections alive.
  *
  * Node does not export the dispatcher; undici keeps it on `globalThis` under this registered
  * symbol so that every copy of undici in a process shares it (undici lib/global.js). Node's own
