@@ -10,6 +10,7 @@ import { loadCardTemplates } from '../cards/templates.js';
 import { guardJsonBody } from './body-guard.js';
 import { pseudonymize, type DecisionStore } from '../store/index.js';
 import { cleanServiceResponse, pruneEmpty } from './json.js';
+import { uniqueUuids } from './unique-uuids.js';
 import { profileOf, shapeForProfile, type ProfileRules } from './profiles/index.js';
 import { completionFailed } from './completeness.js';
 import { dataIncompleteOutput, IncompleteDataError, unhandledIncomplete, type DataIncompleteTemplates } from './incomplete.js';
@@ -187,14 +188,17 @@ export function cdsRoutes(deps: CdsRoutesDeps): Router {
           } else throw err;
         }
       }
-      provenance = (output as CdsHandlerOutput).provenance;
-      const { provenance: _internal, ...sendable } = output as CdsHandlerOutput;
+      const { provenance: handlerProvenance, ...sendable } = output as CdsHandlerOutput;
+      // One uuid, one card or suggestion: feedback must find what it refers to.
+      const unique = uniqueUuids(cleanServiceResponse(sendable as CdsServiceResponse), handlerProvenance?.cardKinds ?? {});
+      if (unique.renamed > 0) req.log.warn({ serviceId: service.id, renamed: unique.renamed }, 'duplicate uuids in a service response were made distinct');
+      provenance = handlerProvenance ? { ...handlerProvenance, cardKinds: unique.kinds } : undefined;
       // Shaped for the caller's EHR (topic codes, what it can apply) before validation, so what is checked is what is sent.
-      const response = shapeForProfile(cleanServiceResponse(sendable as CdsServiceResponse), {
+      const response = shapeForProfile(unique.response, {
         profile: profileOf(req.client),
         serviceId: service.id,
         hookInstance: request.hookInstance,
-        cardKinds: provenance?.cardKinds ?? {},
+        cardKinds: unique.kinds,
         rules: deps.profileRules,
         onDropped: (card, d) => req.log.warn({ serviceId: service.id, card, suggestion: d.suggestion, reason: d.reason }, 'suggestion left out: the client cannot apply it'),
       });

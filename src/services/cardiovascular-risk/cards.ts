@@ -169,7 +169,8 @@ function lipidPanelSuggestion(ctx: CardContext): Suggestion {
   const lp = GUIDELINE.lipidPanel;
   return {
     label: 'Order a lipid panel',
-    uuid: stableUuid(SERVICE_ID, ctx.hookInstance, 'lipid-panel'),
+    // Not the lipid-panel card's own uuid: feedback names a card and its suggestions apart.
+    uuid: stableUuid(SERVICE_ID, ctx.hookInstance, 'lipid-panel', 'suggestion'),
     actions: [
       {
         type: 'create',

@@ -124,7 +124,8 @@ export function testOrderSuggestion(test: { readonly code: { system: string; cod
   };
   return {
     label: `Order ${test.label}`,
-    uuid: stableUuid(ctx.serviceId, ctx.hookInstance, key, 'test', test.code.code),
+    // Not the test card's uuid (derived from the same draft and gene): a card and its suggestion are told apart.
+    uuid: stableUuid(ctx.serviceId, ctx.hookInstance, key, 'test', test.code.code, 'order'),
     actions: [{ type: 'create', description: `Draft an order for ${test.label}`, resource: sr }],
   };
 }
