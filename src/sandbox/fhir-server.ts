@@ -482,6 +482,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 // Server
 // ---------------------------------------------------------------------------------------------
 
+/** Parameters CDS prefetch templates and FHIR fallbacks search by, per type (see src/services/*). */
+const WARM_SEARCH_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  Observation: ['code', 'date', 'category', 'status'],
+  Condition: ['code', 'clinical-status'],
+  MedicationRequest: ['status', 'code', 'intent'],
+  MedicationStatement: ['status', 'code'],
+  Device: ['type'],
+};
+
 export interface SandboxFhirServerOptions {
   /** 0 picks a free port; the chosen one is reported back. */
   readonly port: number;
@@ -512,6 +521,13 @@ export async function startSandboxFhirServer(opts: SandboxFhirServerOptions): Pr
     ? await loadFixtures(engine, opts.fixturesDir, { rebaseDates: opts.rebaseDates ?? true })
     : undefined;
   if (fixtures) {
+    // The searches CDS services make (by patient, code and date, newest first) answered from cached values
+    // from the first request on; computed in chunks so the server answers meanwhile.
+    const warmStarted = performance.now();
+    void engine.repo
+      .warmSearchValues(WARM_SEARCH_PARAMS)
+      .then((resources) => opts.logger?.info({ resources, elapsedMs: Math.round(performance.now() - warmStarted) }, 'sandbox FHIR search values cached'))
+      .catch((err: unknown) => opts.logger?.warn({ err }, 'sandbox FHIR search value caching failed; searches compute them as they go'));
     opts.logger?.info(
       { files: fixtures.files.length, resources: fixtures.resources, elapsedMs: fixtures.elapsedMs },
       'sandbox FHIR fixtures loaded'
