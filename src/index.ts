@@ -165,6 +165,7 @@ async function main(): Promise<void> {
         `  Discovery:             GET ${config.publicBaseUrl}/cds-services`,
         '  Get a client JWT:      npm run token -- /cds-services',
         `  Try it:                curl -H "Authorization: Bearer $(npm run -s token -- /cds-services)" ${config.publicBaseUrl}/cds-services`,
+        '  First calls:           README.md, "Your first call" (one per service, with fhirServer and no token)',
         '',
       ].join('\n') + '\n',
     );
