@@ -514,12 +514,14 @@ export class IndexedMemoryRepository extends MemoryRepository {
    * are served meanwhile. A search then only compares cached values (`patient + code + date` over a CGM
    * patient's thousands of Observations: tens of ms instead of hundreds).
    */
-  async warmSearchValues(params: Readonly<Record<string, readonly string[]>>, chunk = 500): Promise<number> {
+  async warmSearchValues(params: Readonly<Record<string, readonly string[]>>, opts: { readonly chunk?: number; readonly signal?: AbortSignal } = {}): Promise<number> {
+    const chunk = opts.chunk ?? 500;
     let done = 0;
     for (const [resourceType, codes] of Object.entries(params)) {
+      if (opts.signal?.aborted) break;
       const searchParams = codes.map((code) => getSearchParameter(resourceType, code)).filter((p): p is SearchParameter => p !== undefined);
       const items = [...(this.#current.get(resourceType)?.values() ?? [])];
-      for (let i = 0; i < items.length; i += chunk) {
+      for (let i = 0; i < items.length && !opts.signal?.aborted; i += chunk) {
         for (const stored of items.slice(i, i + chunk)) {
           for (const param of searchParams) {
             if (param.type === 'token') storedTokens(stored, param);

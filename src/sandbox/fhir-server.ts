@@ -517,6 +517,8 @@ export interface SandboxFhirServer {
 
 export async function startSandboxFhirServer(opts: SandboxFhirServerOptions): Promise<SandboxFhirServer> {
   const engine = createFhirEngine();
+  // Stopped when the server closes: the background caching must not keep a closing process alive.
+  const warming = new AbortController();
   const fixtures = opts.fixturesDir
     ? await loadFixtures(engine, opts.fixturesDir, { rebaseDates: opts.rebaseDates ?? true })
     : undefined;
@@ -525,7 +527,7 @@ export async function startSandboxFhirServer(opts: SandboxFhirServerOptions): Pr
     // from the first request on; computed in chunks so the server answers meanwhile.
     const warmStarted = performance.now();
     void engine.repo
-      .warmSearchValues(WARM_SEARCH_PARAMS)
+      .warmSearchValues(WARM_SEARCH_PARAMS, { signal: warming.signal })
       .then((resources) => opts.logger?.info({ resources, elapsedMs: Math.round(performance.now() - warmStarted) }, 'sandbox FHIR search values cached'))
       .catch((err: unknown) => opts.logger?.warn({ err }, 'sandbox FHIR search value caching failed; searches compute them as they go'));
     opts.logger?.info(
@@ -544,7 +546,10 @@ export async function startSandboxFhirServer(opts: SandboxFhirServerOptions): Pr
     port,
     engine,
     fixtures,
-    close: () => (closing ??= closeServer(server)),
+    close: () => {
+      warming.abort();
+      return (closing ??= closeServer(server));
+    },
   };
 }
 

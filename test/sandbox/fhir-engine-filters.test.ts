@@ -70,3 +70,27 @@ describe('sandbox engine filters answer as medplum does', () => {
     );
   });
 });
+
+describe('warming the cached search values', () => {
+  it('gives the same search answers as computing them on demand, and stops when aborted', async () => {
+    const { createFhirEngine } = await import('../../src/sandbox/fhir-engine.js');
+    const load = async () => {
+      const engine = createFhirEngine();
+      const entry = resources.map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } }));
+      await engine.execute({ method: 'POST', url: '', body: { resourceType: 'Bundle', type: 'transaction', entry } });
+      return engine;
+    };
+    const query = 'Observation?patient=cgm-glucose-tagged&code=http://loinc.org|2339-0,http://loinc.org|99504-3&date=ge2026-05-01&_sort=-date&_count=50';
+    const cold = await load();
+    const warm = await load();
+    expect(await warm.repo.warmSearchValues({ Observation: ['code', 'date'] })).toBe(warm.repo.count('Observation'));
+    const [, a] = await cold.execute({ method: 'GET', url: query });
+    const [, b] = await warm.execute({ method: 'GET', url: query });
+    const ids = (x: unknown) => ((x as { entry?: { resource: { id: string } }[] }).entry ?? []).map((e) => e.resource.id);
+    expect(ids(b)).toEqual(ids(a));
+    expect(ids(a).length).toBeGreaterThan(0);
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(await cold.repo.warmSearchValues({ Observation: ['code'] }, { signal: stopped.signal })).toBe(0);
+  });
+});
